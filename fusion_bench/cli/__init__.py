@@ -1,0 +1,1 @@
+"""The `fusion-bench` command line (docs/product.md)."""

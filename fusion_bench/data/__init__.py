@@ -1,0 +1,1 @@
+"""Data: dataset discovery per benchmark layout, Lightning DataModules, downloads with checksums."""
