@@ -102,7 +102,18 @@ def test_config_is_data(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "overrides"),
-    [("dwt", {"wavelet": "no-such-wavelet"}), ("dwt", {"mode": "no-such-mode"}), ("sf-blocks", {"block_size": 1})],
+    [
+        ("dwt", {"wavelet": "no-such-wavelet"}),
+        ("dwt", {"mode": "no-such-mode"}),
+        ("dwt", {"levels": 2.5}),
+        ("sf-blocks", {"block_size": 1}),
+        ("sf-blocks", {"threshold": "high"}),
+        ("max-abs", {"sigma": 0}),
+        ("laplacian-pyramid", {"levels": 0}),
+        ("gff", {"base_eps": -0.3}),
+        ("gff", {"detail_radius": True}),
+        ("mertens", {"exposure_weight": -1.0}),
+    ],
 )
 def test_invalid_config_values_are_refused(name: str, overrides: dict) -> None:
     with pytest.raises(ConfigError, match=name):

@@ -13,7 +13,7 @@ import torch
 
 from fusion_bench.errors import ConfigError
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.selection import select_max_abs
 from fusion_bench.models.registry import register_method
 
@@ -57,6 +57,7 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_dwt(config: dict) -> ClassicalFuser:
+    check_numbers(INFO.name, config, positive=("levels",), integer=("levels",))
     if config["wavelet"] not in pywt.wavelist(kind="discrete"):
         raise ConfigError(f"dwt: unknown wavelet {config['wavelet']!r}; use one of pywt.wavelist(kind='discrete')")
     if config["mode"] not in pywt.Modes.modes:

@@ -21,13 +21,13 @@ from kornia.filters import box_blur
 
 from fusion_bench.errors import ConfigError
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.colour import luminance
 from fusion_bench.models.registry import register_method
 
 
 def block_spatial_frequency(grey: torch.Tensor, block_size: int) -> torch.Tensor:
-    """(B, 1, H, W) → (B, 1, ⌈H/b⌉, ⌈W/b⌉): spatial frequency of each block, differences inside blocks only."""
+    """(B, 1, H, W) → (B, 1, ⌈H/b⌉, ⌈W/b⌉): spatial frequency of each block (differences inside it only)."""
     height, width = grey.shape[-2:]
     horizontal = F.pad(grey[..., :, 1:] - grey[..., :, :-1], (1, 0)).square()
     vertical = F.pad(grey[..., 1:, :] - grey[..., :-1, :], (0, 0, 1, 0)).square()
@@ -87,6 +87,7 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_sf_blocks(config: dict) -> ClassicalFuser:
-    if int(config["block_size"]) < 2:
-        raise ConfigError(f"sf-blocks: block_size must be an integer ≥ 2, got {config['block_size']!r}")
+    check_numbers(INFO.name, config, positive=("block_size",), non_negative=("threshold",), integer=("block_size",))
+    if config["block_size"] < 2:
+        raise ConfigError(f"sf-blocks: config block_size must be ≥ 2, got {config['block_size']!r}")
     return ClassicalFuser(fuse_sf_blocks, config)

@@ -23,7 +23,7 @@ import torch
 from kornia.filters import box_blur, filter2d, gaussian_blur2d, guided_blur
 
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.colour import luminance
 from fusion_bench.models.registry import register_method
 
@@ -105,4 +105,6 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_gff(config: dict) -> ClassicalFuser:
+    radii = ("base_size", "saliency_radius", "base_radius", "detail_radius")
+    check_numbers(INFO.name, config, positive=(*radii, "saliency_sigma", "base_eps", "detail_eps"), integer=radii)
     return ClassicalFuser(fuse_gff, config)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.opencv import from_hwc, to_hwc
 from fusion_bench.models.classical.selection import select_max_abs
 from fusion_bench.models.registry import register_method
@@ -79,4 +79,5 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_laplacian_pyramid_fuser(config: dict) -> ClassicalFuser:
+    check_numbers(INFO.name, config, positive=("levels",), integer=("levels",))
     return ClassicalFuser(fuse_laplacian_pyramid, config)

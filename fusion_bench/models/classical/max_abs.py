@@ -14,7 +14,7 @@ import torch
 from kornia.filters import gaussian_blur2d
 
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.selection import select_max_abs
 from fusion_bench.models.registry import register_method
 
@@ -49,4 +49,5 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_max_abs(config: dict) -> ClassicalFuser:
+    check_numbers(INFO.name, config, positive=("sigma",))
     return ClassicalFuser(fuse_max_abs, config)

@@ -15,7 +15,7 @@ import cv2
 import torch
 
 from fusion_bench.models.base import MethodInfo
-from fusion_bench.models.classical.base import ClassicalFuser, stack_sources
+from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
 from fusion_bench.models.classical.opencv import from_hwc, to_hwc
 from fusion_bench.models.registry import register_method
 
@@ -55,4 +55,5 @@ INFO = MethodInfo(
 
 @register_method(INFO)
 def build_mertens(config: dict) -> ClassicalFuser:
+    check_numbers(INFO.name, config, non_negative=("contrast_weight", "saturation_weight", "exposure_weight"))
     return ClassicalFuser(fuse_mertens, config)
