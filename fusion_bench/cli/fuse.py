@@ -33,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
     method_info = get_method_info(args.method)
     overrides = {}
     if args.weights is not None:
+        if "weights_path" not in method_info.default_config:
+            raise UsageProblem(f"--weights: method {args.method!r} loads no weight file")
         overrides["weights_path"] = str(args.weights)
     if args.tile is not None:
+        if "tile" not in method_info.default_config:
+            raise UsageProblem(f"--tile: method {args.method!r} does not fuse in tiles")
         overrides["tile"] = args.tile
     fuser = create_method(args.method, **overrides)
     wanted = None if method_info.channels == "any" else method_info.channels
