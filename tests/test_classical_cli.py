@@ -21,7 +21,9 @@ def test_fuse_inputs_writes_the_api_result(data_root: Path, tmp_path: Path) -> N
     assert main(["fuse", "--method", "mertens", "--inputs", *map(str, paths), "--out", str(out)]) == 0
     expected = to_uint8(create_method("mertens").fuse([read_image(path).tensor for path in paths]))
     written = to_uint8(read_image(out).tensor)
-    assert np.array_equal(written, expected)
+    # OpenCV's MergeMertens varies by ~4e-7 between runs (its threads), which can flip a rounding.
+    difference = np.abs(written.astype(int) - expected.astype(int))
+    assert difference.max() <= 1 and (difference > 0).mean() < 1e-4
 
 
 @pytest.mark.parametrize(("option", "message"), [("--weights", "loads no weight file"), ("--tile", "tiles")])
