@@ -1,0 +1,78 @@
+"""What one evaluation does, as data: a `Job` is one image of one method on one dataset, and sharding
+splits a list of jobs deterministically.
+
+A job either fuses the sources with a registered method and then scores the fused image, or (for
+published fused images) only scores an existing file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to produce (optionally) and score.
+
+    Attributes:
+        method: registry name (`fuse=True`) or the published method's name (`fuse=False`).
+        dataset: catalogue name.
+        image: the pair's name.
+        sources: source image paths, in the dataset's order (MEF: under- then over-exposed).
+        convention: metric convention, "mefb" or "gray".
+        metrics: our metric names to compute.
+        config: the resolved method config as sorted (key, value) pairs (empty for published outputs).
+        config_hash: key of the config (see `fusion_bench.models.registry.config_hash`).
+        code_version: see `fusion_bench.evaluation.schema.code_version`.
+        fused_path: where the fused image is written (`fuse=True`) or read from (`fuse=False`).
+        part_path: the per-image results file; its existence means "done".
+        fuse: whether to run the method, or only score `fused_path`.
+        provenance: label for the rows (schema.PROVENANCES).
+        source: label detail (method label, or where published outputs come from).
+    """
+
+    method: str
+    dataset: str
+    image: str
+    sources: tuple[str, ...]
+    convention: str
+    metrics: tuple[str, ...]
+    config: tuple[tuple[str, object], ...]
+    config_hash: str
+    code_version: str
+    fused_path: str
+    part_path: str
+    fuse: bool
+    provenance: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        """Identity of the work item, independent of how the job list was built."""
+        return f"{self.method}\x1f{self.dataset}\x1f{self.image}\x1f{self.convention}"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"i/n" → (i, n) with 1 ≤ i ≤ n (1-based, as users count shards)."""
+    try:
+        index_text, count_text = text.split("/")
+        index, count = int(index_text), int(count_text)
+    except ValueError as exc:
+        raise ValueError(f"shard {text!r}: expected i/n, e.g. 1/4") from exc
+    if count < 1 or not 1 <= index <= count:
+        raise ValueError(f"shard {text!r}: need 1 <= i <= n")
+    return index, count
+
+
+def shard_of(job: Job, count: int) -> int:
+    """1-based shard of a job: a stable hash of its key, so every process agrees without coordination
+    even if their job lists were built in a different order."""
+    digest = hashlib.sha256(job.key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def select_shard(jobs: Sequence[Job], index: int, count: int) -> list[Job]:
+    """The jobs of shard `index` of `count`; the shards partition `jobs` (each job in exactly one)."""
+    return [job for job in jobs if shard_of(job, count) == index]

@@ -1,0 +1,63 @@
+"""Turn (methods, datasets) into `Job`s: the work list that the runner executes and shards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fusion_bench.errors import DatasetError
+from fusion_bench.evaluation import store
+from fusion_bench.evaluation.jobs import Job
+from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, RUN_HERE, code_version
+from fusion_bench.models.registry import config_hash, get_method_info, resolve_config
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One item of a dataset as the runner needs it: its name and its source files, in order."""
+
+    name: str
+    sources: tuple[Path, ...]
+
+
+def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: str, metrics: Sequence[str],
+                root: Path, overrides: dict | None = None) -> list[Job]:
+    """One job per pair: fuse with the registered `method` (its default config updated by `overrides`)."""
+    info = get_method_info(method)
+    config = resolve_config(method, overrides)
+    digest = config_hash(method, config)
+    version = code_version()
+    source = info.label or info.kind
+    return [
+        Job(method=method, dataset=dataset, image=pair.name, sources=tuple(str(p) for p in pair.sources),
+            convention=convention, metrics=tuple(metrics), config=tuple(sorted(config.items())),
+            config_hash=digest, code_version=version,
+            fused_path=str(store.fused_path(root, dataset, method, digest, pair.name)),
+            part_path=str(store.part_path(root, dataset, method, digest, version, pair.name)),
+            fuse=True, provenance=RUN_HERE, source=source)
+        for pair in pairs
+    ]
+
+
+def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable[tuple[str, str, Path]],
+                          convention: str, metrics: Sequence[str], root: Path, origin: str) -> list[Job]:
+    """Score-only jobs for published fused images `(pair name, method, path)` of this dataset's pairs.
+
+    Raises:
+        DatasetError: a published output names a pair that the dataset does not have.
+    """
+    by_name = {pair.name: pair for pair in pairs}
+    version = code_version()
+    jobs = []
+    for image, method, path in outputs:
+        if image not in by_name:
+            raise DatasetError(f"{path}: published output for pair {image!r}, which {dataset} does not have")
+        digest = config_hash(method, {"published_outputs": origin})
+        jobs.append(Job(method=method, dataset=dataset, image=image,
+                        sources=tuple(str(p) for p in by_name[image].sources), convention=convention,
+                        metrics=tuple(metrics), config=(), config_hash=digest, code_version=version,
+                        fused_path=str(path),
+                        part_path=str(store.part_path(root, dataset, method, digest, version, image)),
+                        fuse=False, provenance=PUBLISHED_OUTPUTS, source=origin))
+    return jobs

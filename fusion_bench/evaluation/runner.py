@@ -1,0 +1,107 @@
+"""Run a list of jobs: skip the ones already done, execute the rest in a worker pool, write each image's
+rows atomically as soon as it finishes, show a progress bar with ETA.
+
+A crash or Ctrl-C loses at most the images in flight (one per worker); a re-run picks up the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from fusion_bench.evaluation.jobs import Job
+from fusion_bench.evaluation.store import write_rows
+from fusion_bench.evaluation.worker import limit_threads, run_job
+
+JobRunner = Callable[[Job], list[dict]]
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, and per (method, dataset) fusing and scoring seconds and errors."""
+
+    skipped: int = 0
+    done: int = 0
+    failed_images: list[tuple[str, str, str, str]] = field(default_factory=list)  # method, dataset, image, error
+    fuse_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    score_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    images: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, job: Job, rows: list[dict]) -> None:
+        key = (job.method, job.dataset)
+        self.done += 1
+        self.images[key] = self.images.get(key, 0) + 1
+        self.fuse_seconds[key] = self.fuse_seconds.get(key, 0.0) + (rows[0]["fuse_seconds"] if rows else 0.0)
+        self.score_seconds[key] = self.score_seconds.get(key, 0.0) + sum(row["score_seconds"] for row in rows)
+        errors = sorted({row["error"] for row in rows if row["error"]})
+        if errors:
+            self.failed_images.append((job.method, job.dataset, job.image, errors[0]))
+
+
+def pending(jobs: Sequence[Job], force: bool = False) -> list[Job]:
+    """Jobs whose per-image results file is absent (all of them with `force`)."""
+    return list(jobs) if force else [job for job in jobs if not Path(job.part_path).is_file()]
+
+
+def default_workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+
+
+def _record(job: Job, rows: list[dict], summary: RunSummary) -> None:
+    write_rows(Path(job.part_path), rows)
+    summary.add(job, rows)
+
+
+def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progress: bool = True,
+             execute: JobRunner = run_job) -> RunSummary:
+    """Execute the jobs not yet done; `workers > 1` uses a process pool with one torch thread each.
+
+    `execute` is the function run per job (the default fuses and scores; tests pass a wrapper).
+    """
+    todo = pending(jobs, force)
+    summary = RunSummary(skipped=len(jobs) - len(todo))
+    if not todo:
+        return summary
+    bar = tqdm(total=len(todo), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    try:
+        if workers <= 1:
+            for job in todo:
+                bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
+                _record(job, execute(job), summary)
+                bar.update()
+        else:
+            _run_pool(todo, workers, execute, summary, bar)
+    finally:
+        bar.close()
+    return summary
+
+
+def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSummary, bar: tqdm) -> None:
+    # Bounded submission keeps at most 2 jobs per worker in flight, so Ctrl-C has little to cancel.
+    queue = iter(todo)
+    in_flight: dict[Future, Job] = {}
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,))
+    try:
+        for job in queue:
+            in_flight[pool.submit(execute, job)] = job
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = in_flight.pop(future)
+                _record(job, future.result(), summary)
+                bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
+                bar.update()
+                next_job = next(queue, None)
+                if next_job is not None:
+                    in_flight[pool.submit(execute, next_job)] = next_job
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,78 @@
+"""Side-by-side tables: MGDN's reported values vs our run, and our scoring of a method vs its published
+scores or outputs (e.g. MEF-Net on MEFB). Inputs are data files in this folder plus the results table."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from fusion_bench.evaluation.schema import RUN_HERE
+from fusion_bench.leaderboard.tables import metric_order
+
+
+def read_data_file(name: str) -> pd.DataFrame:
+    """A CSV shipped in this package (`reported.csv`, `counterparts.csv`)."""
+    with resources.files("fusion_bench.leaderboard").joinpath(name).open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle)
+
+
+def _mean_of(results: pd.DataFrame, method: str, dataset: str, metric: str, convention: str,
+             provenance: str) -> tuple[float, int]:
+    rows = results[(results["method"] == method) & (results["dataset"] == dataset)
+                   & (results["metric"] == metric) & (results["convention"] == convention)
+                   & (results["provenance"] == provenance) & (results["error"] == "")]
+    return (float(rows["value"].mean()), int(rows["image"].nunique())) if len(rows) else (float("nan"), 0)
+
+
+def reproduction_table(results: pd.DataFrame, reported: pd.DataFrame, conventions: dict[str, str]) -> pd.DataFrame:
+    """One row per reported value: reported, ours (mean over the images we scored), difference.
+
+    `conventions` maps dataset → the convention its leaderboard uses; the row says which one it is.
+    """
+    rows = []
+    for item in reported.itertuples(index=False):
+        convention = conventions.get(item.dataset, "")
+        ours, images = _mean_of(results, item.our_method, item.dataset, item.metric, convention, RUN_HERE)
+        rows.append({
+            "dataset": item.dataset, "metric": item.metric, "method": f"{item.method} ({item.our_method})",
+            "reported": item.value, "ours": ours, "difference": ours - item.value,
+            "convention": convention or "–", "images": images,
+            "note": "" if images else "not run here (dataset or method not available)",
+            "source": item.source,
+        })
+    return pd.DataFrame(rows)
+
+
+def counterpart_tables(results: pd.DataFrame, counterparts: pd.DataFrame,
+                       conventions: dict[str, str]) -> list[tuple[str, pd.DataFrame]]:
+    """For each (our method, dataset, published method) with both sides present: per metric, ours,
+    published, difference. Returns (title, table) pairs; pairs with a side missing are left out."""
+    tables = []
+    for item in counterparts.itertuples(index=False):
+        convention = conventions.get(item.dataset)
+        if convention is None:
+            continue
+        here = results[(results["dataset"] == item.dataset) & (results["convention"] == convention)
+                       & (results["error"] == "")]
+        ours = here[(here["method"] == item.our_method) & (here["provenance"] == RUN_HERE)]
+        theirs = here[(here["method"] == item.published_method) & (here["provenance"] != RUN_HERE)]
+        if ours.empty or theirs.empty:
+            continue
+        # Compare on the images both sides have, so the difference is not a difference of image sets.
+        common = sorted(set(ours["image"]) & set(theirs["image"]))
+        ours_mean = ours[ours["image"].isin(common)].groupby("metric")["value"].mean()
+        theirs_mean = theirs[theirs["image"].isin(common)].groupby("metric")["value"].mean()
+        metrics = metric_order(set(ours_mean.index) & set(theirs_mean.index))
+        label = theirs["provenance"].iloc[0]
+        table = pd.DataFrame({
+            "metric": metrics,
+            f"{item.our_method} (run here)": [ours_mean[m] for m in metrics],
+            f"{item.published_method} ({label})": [theirs_mean[m] for m in metrics],
+        })
+        table["difference"] = table.iloc[:, 1] - table.iloc[:, 2]
+        table["relative"] = table["difference"] / table.iloc[:, 2].abs().replace(0, np.nan)
+        title = f"{item.our_method} vs {item.published_method} on {item.dataset} ({len(common)} images): {item.note}"
+        tables.append((title, table))
+    return tables

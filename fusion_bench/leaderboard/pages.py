@@ -1,0 +1,189 @@
+"""Write `leaderboard/`: README.md, one page per dataset, a CSV beside every table, and the figures.
+
+    generate(results, out, conventions={"MEFB": "mefb", ...}, notes={...})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.evaluation.store import atomic_write_text, safe_name
+from fusion_bench.leaderboard import figures
+from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
+from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, latest_runs, leaderboard_frame, rank_frame, ranks,
+                                             to_markdown)
+
+PROVENANCE_MEANING = {
+    RUN_HERE: "fused and scored by fusion_bench on this machine (registered method; its label, e.g. a "
+              "third-party port, is in `fusion-bench methods`)",
+    PUBLISHED_OUTPUTS: "fused images published by a benchmark (MFIFB), scored here with our metrics",
+    "published scores": "metric values published by a benchmark (MEFB's evaluationMetrics.mat), imported as is",
+    "reported": "values printed in a paper (MGDN), see the reproduction table",
+}
+GRID_IMAGES = 3
+GRID_BASELINES = 3
+DISTRIBUTION_METRICS = 4
+
+
+@dataclass(frozen=True)
+class Section:
+    """One dataset × convention block of a page, with what the README links to."""
+
+    dataset: str
+    convention: str
+    images: int
+    methods: int
+    best: str
+    page: str
+
+
+def _directions(metrics: Sequence[str], higher_is_better: Mapping[str, bool] | None) -> dict[str, bool]:
+    if higher_is_better is not None:
+        return {name: higher_is_better[name] for name in metrics}
+    from fusion_bench.metrics.registry import get_metric
+
+    return {name: get_metric(name).higher_is_better for name in metrics}
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> str:
+    atomic_write_text(path, frame.to_csv())
+    return path.name
+
+
+def _grid_methods(ranked: pd.DataFrame, rows: pd.DataFrame, mgdn: Sequence[str]) -> list[str]:
+    """MGDN first, then the best-ranked methods whose fused images exist."""
+    with_images = set(rows.loc[rows["fused_path"] != "", "method"])
+    order = [method for method, _ in by_mean_rank(ranked) if method in with_images]
+    first = [method for method in order if method in mgdn]
+    return first + [method for method in order if method not in mgdn][:GRID_BASELINES]
+
+
+def _grid_inputs(rows: pd.DataFrame, methods: Sequence[str], sources: Mapping[str, Sequence[str]]):
+    images = sorted(sources)
+    step = max(1, len(images) // GRID_IMAGES)
+    chosen = images[::step][:GRID_IMAGES]
+    fused = {
+        method: dict(rows[(rows["method"] == method) & rows["image"].isin(chosen)][["image", "fused_path"]]
+                     .drop_duplicates().itertuples(index=False, name=None))
+        for method in methods
+    }
+    return {image: sources[image] for image in chosen}, fused
+
+
+def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path,
+                    higher_is_better: Mapping[str, bool] | None, sources: Mapping[str, Sequence[str]],
+                    mgdn: Sequence[str], note: str) -> tuple[str, Section]:
+    """Markdown for one dataset in one convention, writing its CSVs and figures under `out`."""
+    mean, std, images = aggregate(rows)
+    directions = _directions(list(mean.columns), higher_is_better)
+    ranked = ranks(mean, directions)
+    stem = f"{safe_name(dataset)}_{convention}"
+    csv_dir, figure_dir = out / "csv", out / "figures"
+    n_images = rows.loc[rows["error"] == "", "image"].nunique()
+    main = leaderboard_frame(mean, None, images, ranked, directions)
+    spread = leaderboard_frame(mean, std, images, ranked, directions)
+    rank_table = rank_frame(ranked, directions)
+    export = mean.copy()
+    export.insert(0, "images", images)
+    export["mean rank"] = ranked["mean rank"]
+    mean_csv = _write_csv(export.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_mean.csv")
+    std_csv = _write_csv(std, csv_dir / f"{stem}_std.csv")
+    rank_csv = _write_csv(ranked.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_ranks.csv")
+    caption = (f"Mean over the {n_images} images of {dataset}; metrics in the `{convention}` convention. "
+               f"↑ higher is better, ↓ lower is better; **bold** is the best value of a column; rows sorted by "
+               f"mean rank; `images` is the number of images a row was scored on.")
+    lines = [f"## {dataset}, `{convention}` convention", "", f"Table: {caption}", ""]
+    if note:
+        lines += [note, ""]
+    lines += [to_markdown(main), "", f"CSV: [csv/{mean_csv}](csv/{mean_csv})", "",
+              f"### {dataset}: mean ± std over images", "", to_markdown(spread), "",
+              f"CSV: [csv/{std_csv}](csv/{std_csv})", "",
+              f"### {dataset}: rank per metric", "", to_markdown(rank_table), "",
+              f"CSV: [csv/{rank_csv}](csv/{rank_csv})", ""]
+    grid_methods = _grid_methods(ranked, rows, mgdn)
+    if grid_methods and sources:
+        grid_sources, grid_fused = _grid_inputs(rows, grid_methods, sources)
+        grid = figures.qualitative_grid(grid_sources, grid_fused, grid_methods, figure_dir / f"{stem}_qualitative.png",
+                                        f"{dataset}: sources and fused results (yellow box zoomed in the inset)")
+        lines += [f"### {dataset}: qualitative comparison", "",
+                  f"![{dataset} qualitative grid](figures/{grid.name})", ""]
+    method_order = [method for method, _ in by_mean_rank(ranked)]
+    shown = list(mean.columns[:DISTRIBUTION_METRICS])
+    dist = figures.distributions(rows[rows["error"] == ""], list(dict.fromkeys(method_order)), shown,
+                                 figure_dir / f"{stem}_distributions.png",
+                                 f"{dataset}: per-image values ({convention} convention)")
+    lines += [f"### {dataset}: per-image distributions", "", f"![{dataset} distributions](figures/{dist.name})", ""]
+    best = main.index[0] if len(main) else "–"
+    section = Section(dataset, convention, n_images, len(main), best, f"{safe_name(dataset)}.md")
+    return "\n".join(lines), section
+
+
+def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterparts, header: str) -> str:
+    lines = ["# fusion_bench leaderboard", "", header, "",
+             "| dataset | convention | images | rows | best mean rank | page |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {s.dataset} | `{s.convention}` | {s.images} | {s.methods} | {s.best} | [{s.page}]({s.page}) |"
+              for s in sections]
+    lines += ["", "## Provenance labels", ""]
+    lines += [f"- **{label}**: {PROVENANCE_MEANING[label]}" for label in PROVENANCES]
+    lines += ["", "## Reproduction: MGDN's reported values vs our run", ""]
+    if len(reproduction):
+        lines += [to_markdown(reproduction.set_index("dataset")), "", "CSV: [csv/reproduction.csv](csv/reproduction.csv)"]
+    lines += ["", "## Our scoring vs published scores of the same method", ""]
+    if not counterparts:
+        lines.append("No method has both a run here and published scores or outputs in these results.")
+    for title, table in counterparts:
+        lines += [f"### {title}", "", to_markdown(table.set_index("metric")), ""]
+    lines += ["", "CSV: [csv/counterparts.csv](csv/counterparts.csv)" if counterparts else ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
+             sources: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+             notes: Mapping[str, str] | None = None, header: str = "",
+             higher_is_better: Mapping[str, bool] | None = None) -> list[Path]:
+    """Write the leaderboard for `results` (the results table) into `out`; returns the pages written.
+
+    Args:
+        conventions: dataset → the convention of its main table (others present get their own section).
+        sources: dataset → {image → source paths}, for the qualitative grids (no grid without it).
+        notes: dataset → text placed under the main table's caption (e.g. the convention's evidence).
+        header: text under the README title (how and when it was produced).
+        higher_is_better: metric → direction; default: the metrics registry.
+    """
+    out = Path(out)
+    results = latest_runs(results)
+    reported = read_data_file("reported.csv")
+    mgdn = sorted(set(reported["our_method"]))
+    written, sections = [], []
+    for dataset in sorted(results["dataset"].unique(), key=str.lower):
+        rows = results[results["dataset"] == dataset]
+        present = list(rows["convention"].unique())
+        main = conventions.get(dataset, rows["convention"].mode().iloc[0])
+        blocks = []
+        for convention in [main] + sorted(c for c in present if c != main):
+            subset = rows[rows["convention"] == convention]
+            if subset.empty:
+                continue
+            text, section = dataset_section(subset, dataset, convention, out, higher_is_better,
+                                            (sources or {}).get(dataset, {}), mgdn,
+                                            (notes or {}).get(dataset, "") if convention == main else "")
+            blocks.append(text)
+            sections.append(section)
+        page = out / f"{safe_name(dataset)}.md"
+        atomic_write_text(page, f"# {dataset}\n\n[← leaderboard](README.md)\n\n" + "\n".join(blocks))
+        written.append(page)
+    main_conventions = {s.dataset: s.convention for s in reversed(sections)}
+    reproduction = reproduction_table(results, reported, main_conventions)
+    atomic_write_text(out / "csv" / "reproduction.csv", reproduction.to_csv(index=False))
+    counterparts = counterpart_tables(results, read_data_file("counterparts.csv"), main_conventions)
+    if counterparts:
+        merged = pd.concat([table.assign(comparison=title) for title, table in counterparts])
+        atomic_write_text(out / "csv" / "counterparts.csv", merged.to_csv(index=False))
+    readme = out / "README.md"
+    atomic_write_text(readme, _readme(sections, reproduction, counterparts, header))
+    return [readme] + written

@@ -1,0 +1,120 @@
+"""Leaderboard tables as pandas frames: per-method means and stds over a dataset's images, ranks, and the
+Markdown rendering (bold best value, ↑/↓ arrows). Pure functions of the results table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from fusion_bench.metrics.registry import PREFERRED_ORDER
+
+ROW_KEYS = ["method", "provenance"]
+
+
+def latest_runs(results: pd.DataFrame) -> pd.DataFrame:
+    """Keep, per (method, dataset, convention), only the rows of its newest (config_hash, code_version).
+
+    Older runs stay on disk (resume keys on them) but a leaderboard shows one run per method.
+    """
+    if results.empty:
+        return results
+    keys = ["method", "dataset", "convention"]
+    runs = results.groupby(keys + ["config_hash", "code_version"], dropna=False)["timestamp"].max().reset_index()
+    newest = runs.sort_values("timestamp").groupby(keys, dropna=False).tail(1)
+    return results.merge(newest[keys + ["config_hash", "code_version"]], on=keys + ["config_hash", "code_version"])
+
+
+def metric_order(names: Sequence[str]) -> list[str]:
+    """EN, SF, SD first, then the rest of PREFERRED_ORDER, then anything else by name."""
+    rank = {name: index for index, name in enumerate(PREFERRED_ORDER)}
+    return sorted(set(names), key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Rows of one dataset and convention → (mean, std, image count), indexed by (method, provenance).
+
+    Errored rows carry no value and are left out of the means; the image count is the number of images
+    with at least one value, so a method that failed on some images shows it.
+    """
+    scored = rows[rows["error"] == ""]
+    order = metric_order(scored["metric"].unique())
+    grouped = scored.groupby(ROW_KEYS + ["metric"])["value"]
+    mean = grouped.mean().unstack("metric").reindex(columns=order)
+    std = grouped.std(ddof=0).unstack("metric").reindex(columns=order)
+    images = scored.groupby(ROW_KEYS)["image"].nunique().reindex(mean.index)
+    return mean, std, images
+
+
+def ranks(mean: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
+    """Rank (1 = best, ties share the best rank) of every row per metric, and their mean as "mean rank"."""
+    ranked = pd.DataFrame(index=mean.index)
+    for metric in mean.columns:
+        ranked[metric] = mean[metric].rank(ascending=not higher_is_better[metric], method="min")
+    ranked["mean rank"] = ranked.mean(axis=1, skipna=True)
+    return ranked
+
+
+def format_value(value: float) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+
+
+def header(metric: str, higher_is_better: Mapping[str, bool]) -> str:
+    return f"{metric} {'↑' if higher_is_better[metric] else '↓'}"
+
+
+def _bold_best(column: pd.Series, texts: pd.Series, higher: bool) -> pd.Series:
+    if column.notna().sum() == 0:
+        return texts
+    best = column.max() if higher else column.min()
+    return texts.where(~np.isclose(column, best, rtol=0, atol=0) | column.isna(), "**" + texts + "**")
+
+
+def by_mean_rank(ranked: pd.DataFrame) -> pd.Index:
+    """Row order of every table: mean rank, ties by method name (so the order never depends on input order)."""
+    keys = pd.DataFrame({"rank": ranked["mean rank"].to_numpy(),
+                         "name": [method.lower() for method, _ in ranked.index]}, index=ranked.index)
+    return keys.sort_values(["rank", "name"], kind="stable").index
+
+
+def leaderboard_frame(mean: pd.DataFrame, std: pd.DataFrame | None, images: pd.Series, ranked: pd.DataFrame,
+                      higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
+    """The displayed table: rows sorted by mean rank; cells formatted, best per column bold; with `std`,
+    cells read "mean ± std" (the second table) and bold still marks the best mean."""
+    order = by_mean_rank(ranked)
+    mean, ranked, images = mean.loc[order], ranked.loc[order], images.loc[order]
+    table = pd.DataFrame(index=order)
+    table["provenance"] = [provenance for _, provenance in order]
+    table["images"] = images.astype("Int64").astype(str).values
+    for metric in mean.columns:
+        texts = mean[metric].map(format_value)
+        if std is not None:
+            texts = texts + " ± " + std.loc[order, metric].map(format_value)
+        table[header(metric, higher_is_better)] = _bold_best(mean[metric], texts, higher_is_better[metric])
+    table["mean rank"] = ranked["mean rank"].map(lambda value: f"{value:.2f}")
+    table.index = [method for method, _ in order]
+    table.index.name = "method"
+    return table
+
+
+def rank_frame(ranked: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
+    """Ranks per metric as integers, sorted by mean rank, columns with arrows."""
+    ranked = ranked.loc[by_mean_rank(ranked)]
+    table = pd.DataFrame(index=[method for method, _ in ranked.index])
+    table.index.name = "method"
+    for metric in ranked.columns.drop("mean rank"):
+        table[header(metric, higher_is_better)] = ranked[metric].map(lambda v: "–" if np.isnan(v) else f"{v:.0f}").values
+    table["mean rank"] = ranked["mean rank"].map(lambda value: f"{value:.2f}").values
+    return table
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """GitHub Markdown via `DataFrame.to_markdown`, cells printed as formatted here (tabulate would
+    otherwise re-parse "1.50" as a number and print 1.5)."""
+    shown = table.map(lambda value: value if isinstance(value, str) else format_value(value))
+    return shown.to_markdown(stralign="left", disable_numparse=True)
+

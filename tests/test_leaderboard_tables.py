@@ -1,0 +1,103 @@
+"""Leaderboard generator on a small hand-made results table: means, ranks, bold, arrows, labels, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
+from fusion_bench.io.images import write_png
+from fusion_bench.leaderboard.pages import generate
+from fusion_bench.leaderboard.tables import aggregate, latest_runs, leaderboard_frame, ranks, to_markdown
+
+DIRECTIONS = {"EN": True, "SF": True, "SD": True, "CE": False}
+# method → provenance, per-image values (2 images) for EN, SF, SD, CE
+VALUES = {
+    "mgdn-mff": (RUN_HERE, {"EN": (7.5, 7.7), "SF": (15.0, 16.0), "SD": (50.0, 52.0), "CE": (0.03, 0.05)}),
+    "gff": (RUN_HERE, {"EN": (7.0, 7.2), "SF": (16.0, 18.0), "SD": (45.0, 47.0), "CE": (0.02, 0.02)}),
+    "ASR": (PUBLISHED_OUTPUTS, {"EN": (6.0, 6.2), "SF": (10.0, 12.0), "SD": (40.0, 40.0), "CE": (0.1, 0.1)}),
+}
+
+
+def make_results(tmp_path: Path | None = None, dataset: str = "Lytro") -> pd.DataFrame:
+    rows = []
+    for method, (provenance, metrics) in VALUES.items():
+        for index, image in enumerate(("lytro_01", "lytro_02")):
+            fused = ""
+            if tmp_path is not None:
+                fused = str(write_png(torch.full((1, 3, 16, 16), 0.1 * (index + 1)), tmp_path / f"{method}_{image}.png"))
+            for metric, values in metrics.items():
+                rows.append({"method": method, "dataset": dataset, "image": image, "metric": metric,
+                             "convention": "mefb", "value": values[index], "config_hash": "abc",
+                             "code_version": "0.1.0", "fuse_seconds": 0.1, "score_seconds": 0.01,
+                             "fused_path": fused, "provenance": provenance, "source": "",
+                             "error": "", "timestamp": "2026-01-01T00:00:00+00:00"})
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def test_means_ranks_and_order():
+    mean, std, images = aggregate(make_results())
+    assert list(mean.columns) == ["EN", "SF", "SD", "CE"]  # EN, SF, SD first, then PREFERRED_ORDER
+    assert mean.loc[("mgdn-mff", RUN_HERE), "EN"] == pytest.approx(7.6)
+    assert std.loc[("gff", RUN_HERE), "SF"] == pytest.approx(1.0)  # population std of (16, 18)
+    ranked = ranks(mean, DIRECTIONS)
+    assert ranked.loc[("gff", RUN_HERE), "SF"] == 1 and ranked.loc[("mgdn-mff", RUN_HERE), "SF"] == 2
+    assert ranked.loc[("gff", RUN_HERE), "CE"] == 1  # lower is better
+    assert ranked.loc[("mgdn-mff", RUN_HERE), "mean rank"] == pytest.approx((1 + 2 + 1 + 2) / 4)
+    assert ranked.loc[("gff", RUN_HERE), "mean rank"] == pytest.approx((2 + 1 + 2 + 1) / 4)
+    assert ranked.loc[("ASR", PUBLISHED_OUTPUTS), "mean rank"] == 3
+    assert list(images) == [2, 2, 2]
+
+
+def test_markdown_bold_arrows_labels():
+    mean, std, images = aggregate(make_results())
+    ranked = ranks(mean, DIRECTIONS)
+    markdown = to_markdown(leaderboard_frame(mean, None, images, ranked, DIRECTIONS))
+    lines = markdown.splitlines()
+    assert "EN ↑" in lines[0] and "CE ↓" in lines[0] and "provenance" in lines[0] and "mean rank" in lines[0]
+    body = {line.split("|")[1].strip(): line for line in lines[2:]}
+    assert list(body) == ["gff", "mgdn-mff", "ASR"]  # a tie in mean rank is ordered by name
+    assert "**7.6**" in body["mgdn-mff"] and "**17**" in body["gff"] and "**0.02**" in body["gff"]
+    assert "**" not in body["ASR"]
+    assert PUBLISHED_OUTPUTS in body["ASR"] and RUN_HERE in body["gff"]
+    spread = to_markdown(leaderboard_frame(mean, std, images, ranked, DIRECTIONS))
+    assert "**7.6 ± 0.1**" in spread
+
+
+def test_latest_run_wins():
+    old = make_results()
+    new = old[old["method"] == "gff"].assign(config_hash="def", timestamp="2026-02-01T00:00:00+00:00",
+                                              value=lambda frame: frame["value"] + 100)
+    kept = latest_runs(pd.concat([old, new], ignore_index=True))
+    assert set(kept[kept["method"] == "gff"]["config_hash"]) == {"def"}
+    assert len(kept) == len(old)
+
+
+def test_generate_writes_pages_csv_and_figures(tmp_path: Path):
+    results = make_results(tmp_path / "fused")
+    results = pd.concat([results, make_results(dataset="MEFB").assign(
+        method=lambda f: f["method"].replace({"ASR": "MEFNet"}),
+        provenance=lambda f: f["provenance"].replace({PUBLISHED_OUTPUTS: PUBLISHED_SCORES}))], ignore_index=True)
+    sources = {"Lytro": {"lytro_01": [results["fused_path"].iloc[0]] * 2, "lytro_02": [results["fused_path"].iloc[0]] * 2}}
+    out = tmp_path / "leaderboard"
+    pages = generate(results, out, conventions={"Lytro": "mefb"}, sources=sources,
+                     notes={"Lytro": "Lytro note"}, header="test header", higher_is_better=DIRECTIONS)
+    assert [page.name for page in pages] == ["README.md", "Lytro.md", "MEFB.md"]
+    lytro = (out / "Lytro.md").read_text()
+    assert "Mean over the 2 images of Lytro" in lytro and "`mefb` convention" in lytro and "Lytro note" in lytro
+    assert "figures/Lytro_mefb_qualitative.png" in lytro and "figures/Lytro_mefb_distributions.png" in lytro
+    for name in ("Lytro_mefb_qualitative.png", "Lytro_mefb_distributions.png", "MEFB_mefb_distributions.png"):
+        assert (out / "figures" / name).stat().st_size > 1000
+    mean_csv = pd.read_csv(out / "csv" / "Lytro_mefb_mean.csv")
+    assert mean_csv["EN"].tolist() == pytest.approx([7.1, 7.6, 6.1])
+    readme = (out / "README.md").read_text()
+    assert "test header" in readme and "[Lytro.md](Lytro.md)" in readme
+    reproduction = pd.read_csv(out / "csv" / "reproduction.csv")
+    lytro_en = reproduction[(reproduction["dataset"] == "Lytro") & (reproduction["metric"] == "EN")].iloc[0]
+    assert lytro_en["ours"] == pytest.approx(7.6) and lytro_en["difference"] == pytest.approx(7.6 - 7.54)
+    assert np.isnan(reproduction[reproduction["dataset"] == "SICE"]["ours"].iloc[0])
+    assert "gff vs GFF" not in readme  # no published GFF in the fixture
