@@ -1,0 +1,71 @@
+"""`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--out DIR] [--metrics ...] [--convention C]
+[--force] [--shard i/n] [--workers N] [--published] [--json]`: fuse, score, append per-image rows; resumes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fusion_bench.cli.output import info, print_json
+from fusion_bench.errors import UsageProblem
+from fusion_bench.evaluation.evaluate import evaluate
+from fusion_bench.evaluation.jobs import parse_shard
+from fusion_bench.evaluation.runner import default_workers
+from fusion_bench.models.registry import list_methods
+from fusion_bench.paths import results_dir
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evaluate", help="run methods on datasets and score them (resumes)",
+                                   description=__doc__)
+    parser.add_argument("--methods", required=True,
+                        help="comma-separated registered methods, or 'all' (each runs on the datasets of its task)")
+    parser.add_argument("--datasets", required=True, help="comma-separated catalogue names, e.g. MEFB,Lytro")
+    parser.add_argument("--out", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
+    parser.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20)")
+    parser.add_argument("--convention", choices=("mefb", "gray"), help="override each dataset's convention")
+    parser.add_argument("--force", action="store_true", help="recompute results that are already present")
+    parser.add_argument("--shard", default="1/1", help="i/n: run only this share of the work (default 1/1)")
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="worker processes, one torch thread each (default: the CPU cores)")
+    parser.add_argument("--published", action="store_true",
+                        help="also score published fused images (MFIFB on Lytro/MFFW) and import MEFB's scores")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    parser.set_defaults(func=run)
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        shard = parse_shard(args.shard)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    if args.workers < 1:
+        raise UsageProblem(f"--workers {args.workers}: need at least 1")
+    methods = [m.name for m in list_methods()] if args.methods == "all" else _split(args.methods)
+    out = args.out or results_dir()
+    report = evaluate(methods, _split(args.datasets), out, _split(args.metrics) if args.metrics else None,
+                      args.convention, args.force, shard, args.workers, args.published,
+                      progress=not args.no_progress and not args.json)
+    summary = report.summary
+    payload = {
+        "out": str(out), "planned": report.planned, "computed": summary.done, "already_present": summary.skipped,
+        "failed_images": [{"method": m, "dataset": d, "image": i, "error": e} for m, d, i, e in summary.failed_images],
+        "skipped": [{"method": m, "dataset": d, "reason": r} for m, d, r in report.skipped_methods
+                    if args.methods != "all"],
+        "imported": [str(path) for path in report.imported],
+    }
+    if args.json:
+        print_json(payload)
+        return 0
+    info(f"{out}: {summary.done} images computed, {summary.skipped} already present, "
+         f"{len(summary.failed_images)} failed")
+    for method, dataset, image, error in summary.failed_images:
+        info(f"  failed: {method} on {dataset}/{image}: {error}")
+    for item in payload["skipped"]:
+        info(f"  skipped: {item['method']} on {item['dataset']}: {item['reason']}")
+    return 0

@@ -1,0 +1,104 @@
+"""`fusion-bench evaluate` as a function: build the jobs for (methods × datasets) and for the published
+outputs, shard them, run them, import published scores, export the merged table.
+
+Datasets come from `fusion_bench.data` (catalogue name → `FusionDataset` of `PairRecord`s); the task of a
+dataset decides which methods apply to it, and its catalogue convention is the default scoring convention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fusion_bench.errors import UsageProblem
+from fusion_bench.evaluation.conventions import dataset_convention
+from fusion_bench.evaluation.jobs import Job, select_shard
+from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
+from fusion_bench.evaluation.published import MFIFB_OUTPUTS_SOURCE, import_mefb_scores
+from fusion_bench.evaluation.runner import RunSummary, run_jobs
+from fusion_bench.evaluation.store import export_results
+from fusion_bench.models.registry import get_method_info
+
+# Datasets whose benchmark publishes fused images of other methods: catalogue name → (benchmark, MFIFB set).
+MFIFB_SETS = {"Lytro": "lytro", "MFFW": "mffw"}
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    """What evaluation needs from a catalogue dataset."""
+
+    name: str
+    task: str
+    convention: str
+    root: Path
+    pairs: tuple[Pair, ...]
+
+
+@dataclass
+class EvaluationReport:
+    summary: RunSummary
+    planned: int
+    skipped_methods: list[tuple[str, str, str]] = field(default_factory=list)  # method, dataset, why
+    imported: list[Path] = field(default_factory=list)
+
+
+def open_dataset(name: str, root: Path | None = None) -> DatasetView:
+    """The catalogue dataset `name` (local copy or cache) as pairs of source paths."""
+    from fusion_bench.data import DATASETS, get_dataset
+
+    dataset = get_dataset(name, root)
+    info = DATASETS[name]
+    pairs = tuple(Pair(record.name, tuple(Path(p) for p in record.source_paths)) for record in dataset.records)
+    return DatasetView(name=name, task=info.task, convention=dataset_convention(name), root=Path(dataset.root),
+                       pairs=pairs)
+
+
+def _published_outputs(view: DatasetView) -> list[tuple[str, str, Path]]:
+    from fusion_bench.data import get_dataset
+    from fusion_bench.data.mfifb import iter_published_fused
+
+    mfifb_root = Path(get_dataset("MFIFB").root)
+    wanted = {pair.name for pair in view.pairs}
+    return [(pair, method, Path(path)) for pair, method, path in iter_published_fused(mfifb_root, (MFIFB_SETS[view.name],))
+            if pair in wanted]
+
+
+def plan_jobs(methods: Sequence[str], views: Sequence[DatasetView], metrics: Sequence[str], out: Path,
+              convention: str | None = None, published: bool = False) -> tuple[list[Job], list[tuple[str, str, str]]]:
+    """Jobs for every (method, dataset) whose tasks match, plus published outputs if asked; and what was
+    left out and why."""
+    jobs: list[Job] = []
+    skipped: list[tuple[str, str, str]] = []
+    for view in views:
+        scoring = convention or view.convention
+        for method in methods:
+            info = get_method_info(method)
+            if view.task not in info.tasks:
+                skipped.append((method, view.name, f"method is for {'/'.join(info.tasks)}, dataset is {view.task}"))
+                continue
+            jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out)
+        if published and view.name in MFIFB_SETS:
+            jobs += published_output_jobs(view.name, view.pairs, _published_outputs(view), scoring, metrics, out,
+                                          MFIFB_OUTPUTS_SOURCE)
+    return jobs, skipped
+
+
+def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics: Sequence[str] | None = None,
+             convention: str | None = None, force: bool = False, shard: tuple[int, int] = (1, 1),
+             workers: int = 1, published: bool = False, progress: bool = True) -> EvaluationReport:
+    """Run and score; rows go to `out` (see `fusion_bench.evaluation.store`). Returns what was done."""
+    from fusion_bench.metrics.registry import get_metric, mefb_metric_names
+
+    names = [get_metric(name).name for name in metrics] if metrics else mefb_metric_names()
+    if not names:
+        raise UsageProblem("no metrics to compute: none are registered (fusion_bench.metrics)")
+    views = [open_dataset(name) for name in datasets]
+    jobs, skipped = plan_jobs(methods, views, names, out, convention, published)
+    mine = select_shard(jobs, *shard)
+    summary = run_jobs(mine, workers=workers, force=force, progress=progress)
+    report = EvaluationReport(summary=summary, planned=len(mine), skipped_methods=skipped)
+    if published and shard[0] == 1:  # one shard imports, so shards do not race on the same file
+        report.imported += [import_mefb_scores(view.root, out, force) for view in views if view.name == "MEFB"]
+    export_results(out)
+    return report
