@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test benchmarks clean-venv
+.PHONY: setup test benchmarks reproduce-table clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
+
+reproduce-table: $(STAMP)
+	$(PY) scripts/reproduce_table.py
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/metrics.py

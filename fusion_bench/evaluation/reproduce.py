@@ -1,0 +1,107 @@
+"""`make reproduce-table`: every registered method on every available dataset of its task, MFIFB's
+published outputs scored, MEFB's published scores imported, a timing breakdown, then `leaderboard/`.
+
+Prints what it skipped and why (a dataset not present, weights that cannot be obtained, a method whose
+task does not match). Re-running resumes: finished images are not recomputed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fusion_bench.errors import FusionBenchError
+from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_jobs
+from fusion_bench.evaluation.published import import_mefb_scores
+from fusion_bench.evaluation.runner import default_workers, run_jobs
+from fusion_bench.evaluation.store import export_results, load_results
+from fusion_bench.leaderboard.build import build_leaderboard
+from fusion_bench.leaderboard.tables import latest_runs
+from fusion_bench.models.registry import list_methods
+from fusion_bench.models.weights import resolve_weight_file
+
+# The benchmarks of the table, in page order; RealMFF only when a copy is present.
+DATASETS: tuple[str, ...] = ("MEFB", "SICE", "Lytro", "MFFW", "RealMFF")
+
+
+@dataclass
+class Plan:
+    views: list[DatasetView] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare(datasets: tuple[str, ...] = DATASETS) -> Plan:
+    """Find the datasets and obtain the weights; whatever is unavailable is skipped with the reason."""
+    plan = Plan()
+    for name in datasets:
+        try:
+            view = open_dataset(name)
+        except (FusionBenchError, KeyError) as exc:
+            plan.skipped.append(f"dataset {name}: {exc}")
+            continue
+        plan.views.append(view)
+    for info in list_methods():
+        try:
+            for weight in info.weights:
+                resolve_weight_file(weight)
+        except FusionBenchError as exc:
+            plan.skipped.append(f"method {info.name}: weights unavailable: {exc}")
+            continue
+        plan.methods.append(info.name)
+    return plan
+
+
+def timing_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method): images, fusing and scoring seconds (total and per image), from the rows."""
+    rows = latest_runs(results)
+    rows = rows[rows["provenance"] != "published scores"]
+    per_image = rows.groupby(["dataset", "method", "image"]).agg(fuse=("fuse_seconds", "first"),
+                                                                 score=("score_seconds", "sum"))
+    table = per_image.groupby(["dataset", "method"]).agg(images=("fuse", "size"), fuse_s=("fuse", "sum"),
+                                                         score_s=("score", "sum"))
+    table["fuse_s/img"] = table["fuse_s"] / table["images"]
+    table["score_s/img"] = table["score_s"] / table["images"]
+    return table.round(3)
+
+
+def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None) -> int:
+    """Run everything that is available, then write the leaderboard. Returns the number of failed images."""
+    start = time.perf_counter()
+    plan = prepare()
+    from fusion_bench.metrics.registry import mefb_metric_names
+
+    jobs, mismatched = plan_jobs(plan.methods, plan.views, mefb_metric_names(), results_root, published=True)
+    _say(f"reproduce: {len(plan.views)} datasets ({', '.join(v.name for v in plan.views)}), "
+         f"{len(plan.methods)} methods, {len(jobs)} images to have scored; results in {results_root}")
+    summary = run_jobs(jobs, workers=workers or default_workers())
+    for view in plan.views:
+        if view.name == "MEFB":
+            import_mefb_scores(view.root, results_root)
+    export_results(results_root)
+    results = load_results(results_root)
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        _say("\ntiming per dataset and method (seconds recorded when each image was computed):")
+        _say(timing_table(results).to_string())
+    _say(f"\nthis run: {summary.done} images computed, {summary.skipped} already present, "
+         f"{time.perf_counter() - start:.0f} s for evaluation")
+    for line in plan.skipped:
+        _say(f"skipped: {line}")
+    methods_per_task = {}
+    for method, dataset, _ in mismatched:
+        methods_per_task.setdefault(dataset, []).append(method)
+    for dataset, methods in methods_per_task.items():
+        _say(f"skipped on {dataset} (other task): {', '.join(sorted(methods))}")
+    for method, dataset, image, error in summary.failed_images:
+        _say(f"failed: {method} on {dataset}/{image}: {error}")
+    pages = build_leaderboard(results_root, leaderboard)
+    _say(f"wrote {len(pages)} pages to {leaderboard}; total {time.perf_counter() - start:.0f} s")
+    return len(summary.failed_images)

@@ -1,0 +1,42 @@
+"""`make reproduce-table`: run every registered method on every available benchmark and write leaderboard/.
+
+Usage: python scripts/reproduce_table.py [--results DIR] [--out leaderboard] [--workers N]
+Set-up (venv, install) is done by make; data and weights come from FUSION_BENCH_DATA / FUSION_BENCH_WEIGHTS
+or the FUSION_BENCH_HOME cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fusion_bench.errors import FusionBenchError
+from fusion_bench.evaluation.reproduce import reproduce
+from fusion_bench.paths import results_dir
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=None, help="results folder (default FUSION_BENCH_HOME/results)")
+    parser.add_argument("--out", type=Path, default=REPO / "leaderboard", help="leaderboard folder")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the CPU cores)")
+    args = parser.parse_args()
+    try:
+        failed = reproduce(args.results or results_dir(), args.out, args.workers)
+    except FusionBenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; re-run to resume (finished images are kept)", file=sys.stderr)
+        return 130
+    if failed:
+        print(f"{failed} images failed (listed above, recorded in the results); the leaderboard shows the rest",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
