@@ -41,14 +41,16 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 @functools.cache
 def code_version() -> str:
-    """`<package version>+g<commit>`: the last commit that changed the package source, if in a git checkout.
+    """`<package version>+g<commit>`: the last commit that changed the code that produces results, if in a
+    git checkout.
 
-    Keyed on the package folder rather than HEAD so that commits to docs, tests or the leaderboard output do
-    not invalidate computed results; any change to the code that fuses or scores does.
+    Keyed on the package minus the leaderboard and CLI rather than on HEAD, so that commits to docs, tests,
+    tables or figures do not invalidate computed results; any change to the code that reads, fuses or scores
+    does. Uncommitted changes are not seen: commit before a run whose results you keep.
     """
     try:
         commit = subprocess.run(
-            ["git", "log", "-1", "--format=%h", "--", str(_PACKAGE_DIR)],
+            ["git", "log", "-1", "--format=%h", "--", ".", ":(exclude)leaderboard", ":(exclude)cli"],
             cwd=_PACKAGE_DIR, capture_output=True, text=True, timeout=10, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):

@@ -23,11 +23,11 @@ def _load(path: str | Path) -> np.ndarray:
 
 
 def _zoom_box(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """(top, left, side) of the zoomed square: centred, where fusion methods usually differ most visibly
-    (the sources' in-focus/out-of-focus or exposure boundary is rarely at the border)."""
+    """(top, left, side) of the zoomed square, centred at 30 % of height and width: inside the picture
+    rather than at its border, and clear of the inset drawn over the bottom-right corner."""
     height, width = shape[:2]
-    side = max(8, int(min(height, width) * INSET_FRACTION))
-    return (height - side) // 2, (width - side) // 2, side
+    side = max(4, int(min(height, width) * INSET_FRACTION))
+    return max(0, int(0.3 * height) - side // 2), max(0, int(0.3 * width) - side // 2), side
 
 
 def _show(axis: plt.Axes, image: np.ndarray, title: str) -> None:
