@@ -1,0 +1,28 @@
+"""Exposure sequences, one folder per scene holding all its frames (IFCNN's `MEDataset/<scene>/<scene>N.jpg`).
+
+A record's sources are every frame of the folder in natural file-name order (the order IFCNN numbers
+them); its name is the folder name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fusion_bench.data.layout import image_files, natural_key, require_dir
+from fusion_bench.data.sample import PairRecord
+from fusion_bench.errors import DatasetError
+
+
+def discover(root: Path, min_frames: int = 2) -> list[PairRecord]:
+    root = require_dir(Path(root), "sequence root")
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: natural_key(p.name))
+    if not folders:
+        raise DatasetError(f"{root}: no sequence folders; expected one sub-folder of frames per scene")
+    records = []
+    for folder in folders:
+        frames = tuple(image_files(folder))
+        if len(frames) < min_frames:
+            raise DatasetError(f"{folder}: {len(frames)} frame(s), a sequence needs at least {min_frames}")
+        records.append(PairRecord(folder.name, frames))
+    return records

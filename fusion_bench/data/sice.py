@@ -1,0 +1,82 @@
+"""SICE (Cai et al., TIP 2018) in two layouts, detected from the folder:
+
+- the official release: `Dataset_Part1/<seq>/*.JPG` (360 sequences) and `Dataset_Part2/<seq>/*.JPG` (229),
+  one folder per multi-exposure sequence, the reference image of sequence `<seq>` at `<part>/Label/<seq>.*`.
+  The two sources of a record are the frames with the lowest and the highest mean luminance (BT.601 luma
+  of the 8-bit frame, JPEGs decoded at 1/8 scale by Pillow's draft mode: the ordering between frames of
+  different exposure is what matters, and decoding 6000×4000 frames in full only to rank them is slow);
+  the whole sequence stays available as `PairRecord.sequence_paths`, darkest first. Names: "Part1/<seq>".
+- the flat test layout shipped by HoLoCo: `under/NNN.png` + `over/NNN.png` (5 pairs, no reference);
+  names are the file stems ("001").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from fusion_bench.data import folder
+from fusion_bench.data.layout import image_files, natural_key, require_dir
+from fusion_bench.data.sample import PairRecord
+from fusion_bench.errors import DatasetError, ImageReadError
+
+PARTS = ("Dataset_Part1", "Dataset_Part2")
+OFFICIAL_SEQUENCES = {"Dataset_Part1": 360, "Dataset_Part2": 229}
+LABEL = "Label"
+
+
+def is_official(root: Path) -> bool:
+    return any((Path(root) / part).is_dir() for part in PARTS)
+
+
+def discover(root: Path, parts: Sequence[str] | None = None) -> list[PairRecord]:
+    """SICE records from either layout; `parts` selects official parts (default: every part present)."""
+    root = require_dir(Path(root), "SICE root")
+    if not is_official(root):
+        if parts is not None:
+            raise DatasetError(f"{root}: parts={list(parts)} given but this is not the official layout "
+                               f"({' / '.join(PARTS)} folders)")
+        return folder.discover(root, sources=("under", "over"), target=None)
+    chosen = [part for part in PARTS if (root / part).is_dir()] if parts is None else list(parts)
+    records = []
+    for part in chosen:
+        records += _discover_part(require_dir(root / part, f"SICE {part}"))
+    return records
+
+
+def _discover_part(part_dir: Path) -> list[PairRecord]:
+    label_dir = require_dir(part_dir / LABEL, f"SICE references {LABEL}/")
+    labels = {p.stem: p for p in image_files(label_dir)}
+    sequences = sorted((p for p in part_dir.iterdir() if p.is_dir() and p.name != LABEL
+                        and not p.name.startswith(".")), key=lambda p: natural_key(p.name))
+    if not sequences:
+        raise DatasetError(f"{part_dir}: no sequence folders")
+    short = part_dir.name.replace("Dataset_", "")
+    records = []
+    for sequence in sequences:
+        frames = image_files(sequence)
+        if len(frames) < 2:
+            raise DatasetError(f"{sequence}: {len(frames)} frame(s); a SICE sequence needs at least two")
+        if sequence.name not in labels:
+            raise DatasetError(f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the "
+                               f"SICE release")
+        ordered = tuple(sorted(frames, key=lambda p: (mean_luminance(p), natural_key(p.name))))
+        records.append(PairRecord(f"{short}/{sequence.name}", (ordered[0], ordered[-1]), labels[sequence.name],
+                                  ordered))
+    return records
+
+
+@lru_cache(maxsize=None)
+def mean_luminance(path: Path) -> float:
+    """Mean BT.601 luma in [0, 255] of an 8-bit frame (JPEG decoded at reduced scale)."""
+    try:
+        with Image.open(path) as image:
+            image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
+            grey = ImageOps.exif_transpose(image).convert("L")
+            return float(np.asarray(grey, dtype=np.float64).mean())
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{path}: unreadable or truncated image ({exc})") from exc
