@@ -8,7 +8,9 @@ the cache (`FUSION_BENCH_HOME`); else it is downloaded.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -40,6 +42,24 @@ def verify_file(path: Path, sha256: str, size: int | None = None) -> None:
         )
 
 
+def ensure_writable(folder: Path) -> None:
+    """Create `folder` if needed and prove it is writable by creating a file in it; `DownloadError` otherwise.
+
+    A real write, not `os.access`: permission bits do not bind root, and read-only mounts are only
+    found out by writing.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+    except OSError as exc:
+        raise DownloadError(
+            f"{folder}: cannot write here ({exc.strerror or exc}); downloads go to FUSION_BENCH_HOME: set it to a "
+            f"writable folder (FUSION_BENCH_DATA / FUSION_BENCH_WEIGHTS are only read)"
+        ) from exc
+    os.close(handle)
+    os.unlink(probe)
+
+
 def download(url: str, destination: Path, sha256: str, size: int | None = None, progress: bool = True,
              timeout: float = 60.0) -> Path:
     """Download `url` to `destination`, resuming a partial `<destination>.part`, verifying, moving atomically.
@@ -47,9 +67,7 @@ def download(url: str, destination: Path, sha256: str, size: int | None = None, 
     A checksum mismatch deletes the partial file and raises `ChecksumError`; a dropped connection keeps
     the partial file so that the next call resumes it, and raises `DownloadError`.
     """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(destination.parent, os.W_OK):
-        raise DownloadError(f"{destination.parent}: folder is not writable; set FUSION_BENCH_HOME to a writable folder")
+    ensure_writable(destination.parent)
     partial = destination.with_name(destination.name + ".part")
     offset = partial.stat().st_size if partial.exists() else 0
     if size is not None and offset > size:
@@ -63,7 +81,7 @@ def download(url: str, destination: Path, sha256: str, size: int | None = None, 
             response = None
         else:
             raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise DownloadError(f"{url}: {exc}; check the network or point FUSION_BENCH_DATA/WEIGHTS at a local copy") from exc
     if response is not None:
         with response:
@@ -77,7 +95,7 @@ def download(url: str, destination: Path, sha256: str, size: int | None = None, 
                     while True:
                         try:
                             block = response.read(CHUNK)
-                        except (OSError, ValueError) as exc:
+                        except (OSError, ValueError, http.client.HTTPException) as exc:
                             raise DownloadError(
                                 f"{url}: connection dropped after {done} bytes ({exc}); run again to resume"
                             ) from exc

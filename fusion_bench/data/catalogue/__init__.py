@@ -8,6 +8,7 @@ the cache `FUSION_BENCH_HOME/data/<folder>` (filled by `fusion-bench data downlo
 from __future__ import annotations
 
 import csv
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,7 +85,8 @@ class DatasetInfo:
     def url(self, entry: FileEntry) -> str:
         if self.repository is None or self.commit is None:
             raise DatasetError(f"{self.name}: no pinned upstream commit, so files cannot be downloaded")
-        return UPSTREAM_URL.format(repository=self.repository, commit=self.commit, path=entry.upstream)
+        return UPSTREAM_URL.format(repository=self.repository, commit=self.commit,
+                                   path=urllib.parse.quote(entry.upstream, safe="/"))
 
     def discover(self, root: Path, **options: Any) -> list[PairRecord]:
         return _layout(self.layout)(Path(root), **{**self.options, **options})
