@@ -52,6 +52,7 @@ class DatasetInfo:
         convention: default scoring convention ("mefb": MEFB's uint8 Matlab conventions).
         bit_depth: required sample depth of the files (8 for benchmarks scored on uint8), None for any.
         trainable: whether it has training data (a train/val split is offered by the DataModule).
+        train_options: discovery options selecting the training data (SICE: the official Part1).
         description: one line for `fusion-bench data list`.
         note: availability / checksum caveats.
     """
@@ -71,6 +72,7 @@ class DatasetInfo:
     convention: str = "mefb"
     bit_depth: int | None = 8
     trainable: bool = False
+    train_options: dict[str, Any] = field(default_factory=dict)
     note: str = ""
 
     def files(self) -> list[FileEntry]:
@@ -118,7 +120,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     DatasetInfo(
         name="SICE", task="mef", pairs=5, repository="JinyuanLiu-CV/HoLoCo",
         commit="65d1697e8a2df4027d76f0e93d11a7cda0249ecb", upstream_prefix="datasets/SICE", folder="SICE",
-        layout="sice", manifest="SICE", trainable=True,
+        layout="sice", manifest="SICE", trainable=True, train_options={"parts": ("Dataset_Part1",)},
         description="SICE (Cai et al., TIP 2018): the 5 under/over test pairs shipped by HoLoCo; the official "
                     "release (Dataset_Part1/2 sequences with Label/ references) is read from the same folder",
         note="the official release (360 + 229 sequences) has no pinned copy here: its checksums are not known "
