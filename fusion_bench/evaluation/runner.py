@@ -68,8 +68,9 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progres
     summary = RunSummary(skipped=len(jobs) - len(todo))
     if not todo:
         return summary
+    # Redirected to a log (make, CI), a bar redrawn 10 times a second would bury everything else.
     bar = tqdm(total=len(todo), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True)
+               dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
     try:
         if workers <= 1:
             for job in todo:
