@@ -203,3 +203,25 @@ def test_worker_pool_and_published_outputs(tmp_path: Path):
     run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, single), progress=False)
     pooled = results[results["method"] == "average"].sort_values(["image", "metric"])["value"].to_numpy()
     assert np.array_equal(pooled, load_results(single).sort_values(["image", "metric"])["value"].to_numpy())
+
+
+def test_added_metrics_and_conventions_are_computed_alone(tmp_path: Path):
+    pairs = make_pairs(tmp_path / "data", 2)
+    root = tmp_path / "results"
+    run_jobs(method_jobs("average", "Toy", pairs, "mefb", ("MEAN",), root), progress=False)
+    before = load_results(root).set_index(["image", "metric"])
+    calls: list[tuple[str, ...]] = []
+
+    def record(job):
+        calls.append((job.image, job.metrics, job.fuse))
+        return worker.run_job(job)
+
+    run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, root), execute=record, progress=False)
+    assert sorted(calls) == sorted((p.name, ("MAX",), False) for p in pairs)  # only the new metric, on the saved image
+    after = load_results(root).set_index(["image", "metric"])
+    assert len(after) == 2 * len(METRICS)
+    assert after.loc[before.index, "value"].equals(before["value"])
+    calls.clear()
+    run_jobs(method_jobs("average", "Toy", pairs, "gray", ("MEAN",), root), execute=record, progress=False)
+    assert len(calls) == 2  # another convention is another result
+    assert load_results(root).groupby("convention").size().to_dict() == {"gray": 2, "mefb": 4}

@@ -34,7 +34,7 @@ def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: st
             convention=convention, metrics=tuple(metrics), config=tuple(sorted(config.items())),
             config_hash=digest, code_version=version,
             fused_path=str(store.fused_path(root, dataset, method, digest, pair.name)),
-            part_path=str(store.part_path(root, dataset, method, digest, version, pair.name)),
+            part_path=str(store.part_path(root, dataset, method, convention, digest, version, pair.name)),
             fuse=True, provenance=RUN_HERE, source=source)
         for pair in pairs
     ]
@@ -58,6 +58,6 @@ def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable
                         sources=tuple(str(p) for p in by_name[image].sources), convention=convention,
                         metrics=tuple(metrics), config=(), config_hash=digest, code_version=version,
                         fused_path=str(path),
-                        part_path=str(store.part_path(root, dataset, method, digest, version, image)),
+                        part_path=str(store.part_path(root, dataset, method, convention, digest, version, image)),
                         fuse=False, provenance=PUBLISHED_OUTPUTS, source=origin))
     return jobs

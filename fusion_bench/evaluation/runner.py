@@ -10,13 +10,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.store import write_rows
+from fusion_bench.evaluation.store import metrics_in, read_rows, write_rows
 from fusion_bench.evaluation.worker import limit_threads, run_job
 
 JobRunner = Callable[[Job], list[dict]]
@@ -45,16 +45,33 @@ class RunSummary:
 
 
 def pending(jobs: Sequence[Job], force: bool = False) -> list[Job]:
-    """Jobs whose per-image results file is absent (all of them with `force`)."""
-    return list(jobs) if force else [job for job in jobs if not Path(job.part_path).is_file()]
+    """The work left: jobs whose per-image file is absent, and for images already scored on fewer metrics
+    than asked, a job for the missing metrics only (scoring the fused image already on disk). With
+    `force`, everything."""
+    if force:
+        return list(jobs)
+    todo = []
+    for job in jobs:
+        part = Path(job.part_path)
+        if not part.is_file():
+            todo.append(job)
+            continue
+        missing = tuple(name for name in job.metrics if name not in metrics_in(part))
+        if missing:
+            fused_exists = Path(job.fused_path).is_file()
+            todo.append(replace(job, metrics=missing, fuse=job.fuse and not fused_exists))
+    return todo
 
 
 def default_workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 
 
-def _record(job: Job, rows: list[dict], summary: RunSummary) -> None:
-    write_rows(Path(job.part_path), rows)
+def _record(job: Job, rows: list[dict], summary: RunSummary, force: bool) -> None:
+    """Write the image's rows; rows of other metrics already in its file are kept (unless `force`)."""
+    part = Path(job.part_path)
+    kept = [] if force or not part.is_file() else [row for row in read_rows(part) if row["metric"] not in job.metrics]
+    write_rows(part, kept + rows)
     summary.add(job, rows)
 
 
@@ -75,16 +92,17 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progres
         if workers <= 1:
             for job in todo:
                 bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
-                _record(job, execute(job), summary)
+                _record(job, execute(job), summary, force)
                 bar.update()
         else:
-            _run_pool(todo, workers, execute, summary, bar)
+            _run_pool(todo, workers, execute, summary, bar, force)
     finally:
         bar.close()
     return summary
 
 
-def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSummary, bar: tqdm) -> None:
+def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSummary, bar: tqdm,
+              force: bool) -> None:
     # Bounded submission keeps at most 2 jobs per worker in flight, so Ctrl-C has little to cancel.
     queue = iter(todo)
     in_flight: dict[Future, Job] = {}
@@ -98,7 +116,7 @@ def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSum
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = in_flight.pop(future)
-                _record(job, future.result(), summary)
+                _record(job, future.result(), summary, force)
                 bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
                 bar.update()
                 next_job = next(queue, None)

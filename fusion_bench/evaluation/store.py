@@ -2,7 +2,7 @@
 
 Layout under the results folder (`FUSION_BENCH_HOME/results` or `--out`):
 
-    parts/<dataset>/<method>/<config_hash>_<code_version>/<image>.csv   one file per scored image
+    parts/<dataset>/<method>/<convention>/<config_hash>_<code_version>/<image>.csv   one file per scored image
     fused/<dataset>/<method>/<config_hash>/<image>.png                  the fused images that were scored
     imported/<name>.csv                                                  imported published scores
     results.csv                                                          all of the above merged (an export)
@@ -13,6 +13,7 @@ all; "is this image done?" is a file-existence check, which keeps a warm re-run 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -40,9 +41,11 @@ def safe_name(name: str) -> str:
     return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
-def part_path(root: Path, dataset: str, method: str, config_hash: str, code_version: str, image: str) -> Path:
+def part_path(root: Path, dataset: str, method: str, convention: str, config_hash: str, code_version: str,
+              image: str) -> Path:
     run = f"{config_hash}_{safe_name(code_version)}"
-    return root / "parts" / safe_name(dataset) / safe_name(method) / run / f"{safe_name(image)}.csv"
+    return (root / "parts" / safe_name(dataset) / safe_name(method) / convention / run
+            / f"{safe_name(image)}.csv")
 
 
 def fused_path(root: Path, dataset: str, method: str, config_hash: str, image: str) -> Path:
@@ -73,6 +76,18 @@ def rows_to_csv(rows: Iterable[dict]) -> str:
 
 def write_rows(path: Path, rows: Iterable[dict]) -> Path:
     return atomic_write_text(path, rows_to_csv(rows))
+
+
+def metrics_in(path: Path) -> set[str]:
+    """The metric names a part file already holds (without pandas: called once per image on resume)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {row["metric"] for row in csv.DictReader(handle)}
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The rows of one part file as dicts (values as written)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _read_csv_files(paths: list[Path]) -> pd.DataFrame:
