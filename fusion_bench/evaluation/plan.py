@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fusion_bench.errors import DatasetError
@@ -61,3 +61,14 @@ def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable
                         part_path=str(store.part_path(root, dataset, method, convention, digest, version, image)),
                         fuse=False, provenance=PUBLISHED_OUTPUTS, source=origin))
     return jobs
+
+
+def rescoring_jobs(jobs: Sequence[Job], convention: str, metrics: Sequence[str], root: Path) -> list[Job]:
+    """Score-only copies of `jobs` in another convention and/or on other metrics, reading the fused images
+    those jobs wrote (run them after those jobs). Used to show a reported value in both conventions."""
+    return [
+        replace(job, convention=convention, metrics=tuple(metrics), fuse=False,
+                part_path=str(store.part_path(root, job.dataset, job.method, convention, job.config_hash,
+                                              job.code_version, job.image)))
+        for job in jobs
+    ]

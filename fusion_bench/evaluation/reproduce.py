@@ -16,11 +16,15 @@ import pandas as pd
 
 from fusion_bench.errors import FusionBenchError
 from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_jobs
+from fusion_bench.evaluation.jobs import Job
+from fusion_bench.evaluation.plan import rescoring_jobs
 from fusion_bench.evaluation.published import import_mefb_scores
 from fusion_bench.evaluation.runner import default_workers, run_jobs
 from fusion_bench.evaluation.store import export_results, load_results
 from fusion_bench.leaderboard.build import build_leaderboard
+from fusion_bench.leaderboard.comparisons import read_data_file
 from fusion_bench.leaderboard.tables import latest_runs
+from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.models.weights import resolve_weight_file
 
@@ -60,6 +64,17 @@ def prepare(datasets: tuple[str, ...] = DATASETS) -> Plan:
     return plan
 
 
+def evidence_jobs(jobs: list[Job], results_root: Path) -> list[Job]:
+    """For each value MGDN reports, its method's images re-scored on that metric in the other convention."""
+    reported = read_data_file("reported.csv")
+    extra = []
+    for item in reported.itertuples(index=False):
+        matching = [job for job in jobs if job.method == item.our_method and job.dataset == item.dataset]
+        for convention in sorted(set(CONVENTIONS) - {job.convention for job in matching}):
+            extra += rescoring_jobs(matching, convention, [item.metric], results_root)
+    return extra
+
+
 def timing_table(results: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, method): images, fusing and scoring seconds (total and per image), from the rows."""
     rows = latest_runs(results)
@@ -83,6 +98,10 @@ def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None)
     _say(f"reproduce: {len(plan.views)} datasets ({', '.join(v.name for v in plan.views)}), "
          f"{len(plan.methods)} methods, {len(jobs)} images to have scored; results in {results_root}")
     summary = run_jobs(jobs, workers=workers or default_workers())
+    _say("scoring MGDN's reported cells in the other convention as well (evidence for the convention used)")
+    rescore = evidence_jobs(jobs, results_root)
+    summary_evidence = run_jobs(rescore, workers=workers or default_workers())
+    summary.failed_images += summary_evidence.failed_images
     for view in plan.views:
         if view.name == "MEFB":
             import_mefb_scores(view.root, results_root)
