@@ -72,6 +72,10 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     assert loaded.tensor[0, 0, 0, -1] == 1.0  # top-left moved to top-right
     tifffile.imwrite(tmp_path / "rot.tif", array, photometric="rgb", extratags=[(274, 3, 1, 6, True)])
     assert torch.equal(read_image(tmp_path / "rot.tif").tensor, loaded.tensor)
+    deep = Image.fromarray(array[..., 0].astype(np.uint16) * 257)  # 16-bit grey PNG
+    deep.save(tmp_path / "rot16.png", exif=exif.tobytes())
+    loaded16 = read_image(tmp_path / "rot16.png")
+    assert loaded16.bit_depth == 16 and torch.equal(loaded16.tensor, loaded.tensor[:, :1])
 
 
 def test_grey_where_rgb_is_required_names_the_file(tmp_path: Path) -> None:
