@@ -216,3 +216,47 @@ def test_mefb_missing_partner_and_ambiguous_copies(data_root: Path, tmp_path: Pa
     (root / "input" / "Arno" / "arno_b.PNG").symlink_to(data_root / "MEFB" / "input" / "Arno" / "Arno_B.png")
     with pytest.raises(DatasetError, match=r"several files match Arno_B"):
         get_dataset("MEFB", root)
+
+
+def test_datamodule_in_a_lightning_trainer_with_workers(tmp_path: Path) -> None:
+    """fit (train + val) and test through a real Trainer; a worker process yields what the main process does."""
+    import lightning as L
+
+    make_realmff(tmp_path / "RealMFF", count=6)
+
+    class Mean(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(0.5))
+            self.seen: list[tuple[str, tuple[int, ...]]] = []
+
+        def _loss(self, batch: dict) -> torch.Tensor:
+            fused = self.scale * (batch["sources"][0] + batch["sources"][1])
+            return torch.nn.functional.l1_loss(fused, batch["target"])
+
+        def training_step(self, batch: dict, index: int) -> torch.Tensor:
+            self.seen.append(("train", tuple(batch["sources"][0].shape)))
+            return self._loss(batch)
+
+        def validation_step(self, batch: dict, index: int) -> None:
+            self.seen.append(("val", tuple(batch["sources"][0].shape)))
+
+        def test_step(self, batch: dict, index: int) -> None:
+            self.seen.append(("test", tuple(batch["sources"][0].shape)))
+
+        def configure_optimizers(self) -> torch.optim.Optimizer:
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    module = FusionDataModule("RealMFF", root=tmp_path / "RealMFF", crop_size=12, batch_size=2, val_fraction=0.34,
+                              split_file=tmp_path / "split.json", num_workers=1, pin_memory=True)
+    model = Mean()
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                        default_root_dir=tmp_path)
+    trainer.fit(model, datamodule=module)
+    trainer.test(model, datamodule=module, verbose=False)
+    assert model.seen.count(("train", (2, 3, 12, 12))) == 2
+    assert model.seen.count(("val", (1, 3, 36, 44))) == 2 and model.seen.count(("test", (1, 3, 36, 44))) == 6
+    serial = FusionDataModule("RealMFF", root=tmp_path / "RealMFF", num_workers=0)
+    for a, b in zip(module.test_dataloader(), serial.test_dataloader()):
+        assert a["name"] == b["name"] and all(torch.equal(x, y) for x, y in zip(a["sources"], b["sources"]))

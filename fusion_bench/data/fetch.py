@@ -39,9 +39,7 @@ def expected_pairs(info: DatasetInfo, root: Path) -> set[int]:
     if info.layout == "sice" and sice.is_official(root):
         present = [part for part in sice.PARTS if (root / part).is_dir()]
         return {sum(sice.OFFICIAL_SEQUENCES[part] for part in present)}
-    if info.name == "MFIFB" and (root / "input" / "aymaz_01").is_dir():
-        return {info.pairs + 27}  # the upstream repository in full (the pinned copy leaves out aymaz's 27)
-    return {info.pairs} if info.pairs is not None else set()
+    return {count for count in (info.pairs, info.full_pairs) if count is not None}
 
 
 def _checksums_apply(info: DatasetInfo, root: Path) -> bool:

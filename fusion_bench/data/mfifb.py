@@ -35,6 +35,8 @@ def _side(folder: Path, side: str) -> Path:
 def pair_names(root: Path, sets: Sequence[str] | None = None) -> list[str]:
     """Names of the pairs under `root/input`, in natural order, optionally only those of `sets`."""
     input_dir = require_dir(Path(root) / "input", "MFIFB input/")
+    if isinstance(sets, str):
+        sets = (sets,)
     names = sorted((p.name for p in input_dir.iterdir() if p.is_dir()), key=natural_key)
     if sets is not None:
         known = {pair_set(name) for name in names}

@@ -41,6 +41,7 @@ class DatasetInfo:
         name: catalogue name ("MEFB", "Lytro", ...).
         task: "mef" (multi-exposure) or "mff" (multi-focus).
         pairs: pairs (or sequences) in the pinned copy; None for user folders.
+        full_pairs: pairs of the complete upstream dataset when the pinned copy holds only part of it.
         repository: upstream GitHub repository "owner/name" (None for user folders).
         commit: the pinned upstream commit, None where no copy was available to pin and checksum.
         upstream_prefix: the dataset folder's path inside the repository ("" for the repository root).
@@ -66,6 +67,7 @@ class DatasetInfo:
     folder: str
     layout: str
     description: str
+    full_pairs: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     manifest: str | None = None
     manifest_prefixes: tuple[str, ...] = ()
@@ -140,7 +142,7 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
     ),
     DatasetInfo(
         name="MFIFB", task="mff", pairs=78, repository="xingchenzhang/MFIFB", commit=MFIFB_COMMIT,
-        upstream_prefix="", folder="MFIFB", layout="mfifb", manifest="MFIFB",
+        upstream_prefix="", folder="MFIFB", layout="mfifb", manifest="MFIFB", full_pairs=105,
         description="MFIFB multi-focus benchmark (Zhang, arXiv 2005.01116): every set present, plus the "
                     "published fused images of 30 methods for lytro and mffw",
         note="the pinned copy leaves out the set aymaz (27 pairs): 78 of 105 pairs are checksummed; an aymaz "
