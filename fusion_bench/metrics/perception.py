@@ -1,0 +1,207 @@
+"""Human-perception metrics, exact to MEFB's Matlab code: QCB (Chen–Blum), QCV (Chen–Varshney), VIF (Han et al.).
+
+Functional forms take `sources` (two (N, C, H, W) tensors in [0, 1]) and `fused` (N, C, H, W) and return
+(N,) float64; all three score each RGB channel and average (MEFB's loop). The contrast-sensitivity filters
+are applied in the frequency domain with torch.fft exactly as the Matlab code does (fftshift'ed `freqspace`
+grids, complex results kept complex). docs/metrics_structure.md lists each quirk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from fusion_bench.metrics._filters import (
+    block_sums,
+    filter2_3x3,
+    filter2_separable,
+    freqspace_meshgrid,
+    gaussian_taps,
+    normalize1,
+)
+from fusion_bench.metrics._planes import channel_mean, check_inputs, metric_planes
+from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
+
+
+def _csf_filter(planes: Tensor, response: Tensor) -> Tensor:
+    """`ifft2(ifftshift(fftshift(fft2(x)) .* response))` with `response` on the fftshift'ed freqspace grid.
+
+    Shifting the spectrum and unshifting the product equals multiplying by ifftshift(response).
+    (B, H, W) real → (B, H, W) complex (the response is not Hermitian on even sizes, so neither is the result).
+    """
+    return torch.fft.ifft2(torch.fft.fft2(planes) * torch.fft.ifftshift(response))
+
+
+# ---------------------------------------------------------------------------------------------- QCB
+QCB_F0, QCB_F1, QCB_A = 15.3870, 1.3456, 0.7622  # DoG contrast-sensitivity constants in metricsQcb.m
+QCB_K, QCB_H, QCB_P, QCB_Q, QCB_Z = 1.0, 1.0, 3.0, 2.0, 0.0001  # local contrast masking constants
+
+
+def _qcb_contrast(planes: Tensor) -> Tensor:
+    """Peli's band-limited contrast |G1∗x / G2∗x − 1| with unnormalised 31×31 Gaussians σ = 2, 4 ('same').
+
+    (B, H, W) complex → (B, H, W) real.
+    """
+    def gauss(sigma: float) -> Tensor:
+        # exp(−(x²+y²)/2σ²)/(2πσ²) = g(x)·g(y) with g = exp(−x²/2σ²)/(√(2π)σ)
+        return gaussian_taps(31, sigma, device=planes.device, normalise=False) / (math.sqrt(2 * math.pi) * sigma)
+
+    narrow = filter2_separable(planes, gauss(2.0), "same")
+    wide = filter2_separable(planes, gauss(4.0), "same")
+    return torch.abs(narrow / wide - 1)
+
+
+def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Chen–Blum on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
+    rows, cols = fused.shape[-2:]
+    images = normalize1(torch.cat([sources, fused[None]]) / 255)  # im2double, then normalize1
+    u, v = freqspace_meshgrid(rows, cols, device=fused.device)
+    u, v = (cols / 30) * u, (rows / 30) * v
+    radius = torch.sqrt(u * u + v * v)
+    response = torch.exp(-(radius / QCB_F0) ** 2) - QCB_A * torch.exp(-(radius / QCB_F1) ** 2)
+    contrast = _qcb_contrast(_csf_filter(images, response))
+    masked = (QCB_K * contrast ** QCB_P) / (QCB_H * contrast ** QCB_Q + QCB_Z)
+    c_a, c_b, c_f = masked
+
+    def preservation(c_s: Tensor) -> Tensor:
+        # The Matlab code multiplies both ratios by the mask, so 0/0 and x/0 leak NaN exactly as it does.
+        mask = (c_s < c_f).to(c_s.dtype)
+        return (c_s / c_f) * mask + (c_f / c_s) * (1 - mask)
+
+    saliency_a = c_a * c_a / (c_a * c_a + c_b * c_b)
+    saliency_b = c_b * c_b / (c_a * c_a + c_b * c_b)
+    quality = saliency_a * preservation(c_a) + saliency_b * preservation(c_b)
+    return quality.mean(dim=(-2, -1))
+
+
+def qcb(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Chen–Blum human-perception metric Q_CB, per RGB channel then averaged. → (N,)."""
+    check_inputs("QCB", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qcb_planes(planes, fused_planes), channels)
+
+
+# ---------------------------------------------------------------------------------------------- QCV
+QCV_WINDOW = 16
+QCV_ALPHA = 5
+_QCV_SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=torch.float64)
+_QCV_SOBEL_Y = torch.tensor([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], dtype=torch.float64)
+
+
+def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Chen–Varshney on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,). Lower is better.
+
+    Region saliency: Σ over 16×16 blocks of the Sobel magnitude^5; distortion: block mean of the squared
+    Mannos–Sakrison-filtered difference. Blocks follow `blkproc` (zero-padded at the bottom/right; the mean
+    divides by 256 there too). The Matlab result is complex with an imaginary part ~1e-16; this is its real part.
+    """
+    rows, cols = fused.shape[-2:]
+    images = normalize1(torch.cat([sources, fused[None]]))
+    norm_a, norm_b, norm_f = images
+    sources_only = images[:2]
+    grad_x = filter2_3x3(sources_only, _QCV_SOBEL_X)
+    grad_y = filter2_3x3(sources_only, _QCV_SOBEL_Y)
+    saliency = block_sums(torch.sqrt(grad_x * grad_x + grad_y * grad_y) ** QCV_ALPHA, QCV_WINDOW)
+
+    u, v = freqspace_meshgrid(rows, cols, device=fused.device)
+    u, v = (cols / 8) * u, (rows / 8) * v
+    radius = torch.sqrt(u * u + v * v)
+    mannos_sakrison = 2.6 * (0.0192 + 0.144 * radius) * torch.exp(-(0.144 * radius) ** 1.1)
+    difference = _csf_filter(torch.stack([norm_a - norm_f, norm_b - norm_f]), mannos_sakrison)
+    distortion = block_sums(difference * difference, QCV_WINDOW) / QCV_WINDOW ** 2
+    quality = (saliency * distortion).sum(dim=(0, -2, -1)) / saliency.sum(dim=(0, -2, -1))
+    return quality.real
+
+
+def qcv(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Chen–Varshney regional perceptual distortion Q_CV, per RGB channel then averaged (lower is better). → (N,)."""
+    check_inputs("QCV", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qcv_planes(planes, fused_planes), channels)
+
+
+# ---------------------------------------------------------------------------------------------- VIF
+VIF_NOISE_VAR = 0.005 * 255 * 255  # σ_n² of the visual noise
+VIF_C = 1e-7
+VIF_SCALE_WEIGHTS = (1.0 / 2.15, 0.0, 0.15 / 2.15, 1.0 / 2.15)
+_VIF_TINY = 1e-10
+
+
+def _vif_scale_maps(reference: Tensor, distorted: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """One scale of ComVidVindG (Sheikh–Bovik's pixel-domain VIF with Han et al.'s changes).
+
+    (B, H, W) → VID map, VIND map, gain g, each (B, H−n+1, W−n+1).
+    """
+    filtered = filter2_separable(torch.stack([reference, distorted, reference * reference,
+                                              distorted * distorted, reference * distorted]), taps, "valid")
+    mu_r, mu_d, rr, dd, rd = filtered
+    var_r = torch.clamp(rr - mu_r * mu_r, min=0)
+    var_d = torch.clamp(dd - mu_d * mu_d, min=0)
+    cov = rd - mu_r * mu_d
+
+    gain = cov / (var_r + _VIF_TINY)
+    noise = var_d - gain * cov
+    flat_r = var_r < _VIF_TINY
+    gain = torch.where(flat_r, 0.0, gain)
+    noise = torch.where(flat_r, var_d, noise)
+    var_r = torch.where(flat_r, 0.0, var_r)
+    flat_d = var_d < _VIF_TINY
+    gain = torch.where(flat_d, 0.0, gain)
+    noise = torch.where(flat_d, 0.0, noise)
+    negative = gain < 0
+    noise = torch.where(negative, var_d, noise)
+    gain = torch.where(negative, 0.0, gain)
+    noise = torch.clamp(noise, min=_VIF_TINY)  # sv_sq(sv_sq <= 1e-10) = 1e-10
+
+    vid = torch.log10(1 + gain * gain * var_r / (noise + VIF_NOISE_VAR))
+    vind = torch.log10(1 + var_r / VIF_NOISE_VAR)
+    return vid, vind, gain
+
+
+def vif_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Han et al.'s fusion VIF on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,).
+
+    Per scale, each pixel takes VID/VIND from the source with the smaller gain g; the score is
+    Σ_scales p_s · Σ(VID + C)/Σ(VIND + C) with p = [1, 0, 0.15, 1]/2.15.
+    """
+    batch = fused.shape[0]
+    reference = torch.cat([sources[0], sources[1]])
+    distorted = torch.cat([fused, fused])
+    score = torch.zeros(batch, dtype=torch.float64, device=fused.device)
+    for scale in range(4):
+        size = 2 ** (4 - scale) + 1
+        taps = gaussian_taps(size, size / 5, device=fused.device)
+        if scale:
+            reference = filter2_separable(reference, taps, "valid", step=2)
+            distorted = filter2_separable(distorted, taps, "valid", step=2)
+        vid, vind, gain = _vif_scale_maps(reference, distorted, taps)
+        vid_a, vid_b = vid.split(batch)
+        vind_a, vind_b = vind.split(batch)
+        gain_a, gain_b = gain.split(batch)
+        take_a = gain_a < gain_b
+        vid_ab = torch.where(take_a, vid_a, vid_b)
+        vind_ab = torch.where(take_a, vind_a, vind_b)
+        ratio = (vid_ab + VIF_C).sum(dim=(-2, -1)) / (vind_ab + VIF_C).sum(dim=(-2, -1))
+        score = score + VIF_SCALE_WEIGHTS[scale] * ratio
+    return score
+
+
+def vif(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Han et al.'s visual-information-fidelity fusion metric, per RGB channel then averaged. → (N,)."""
+    check_inputs("VIF", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(vif_planes(planes, fused_planes), channels)
+
+
+for _spec in (
+    MetricSpec("QCB", "Qcb", qcb, True, "perception", False, True,
+               "Chen–Blum contrast-preservation metric with a DoG contrast-sensitivity filter"),
+    MetricSpec("QCV", "Qcv", qcv, False, "perception", False, True,
+               "Chen–Varshney regional CSF-filtered distortion, saliency weighted (lower is better)"),
+    MetricSpec("VIF", "VIF", vif, True, "perception", False, True,
+               "Han et al.'s multi-scale visual information fidelity for fusion"),
+):
+    register_metric(_spec)

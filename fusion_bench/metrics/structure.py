@@ -1,0 +1,326 @@
+"""Structure metrics, exact to MEFB's Matlab code: Qabf, QC, QW, QY, MEF-SSIM, and the plain SSIM.
+
+Every functional form takes `sources` (a sequence of (N, C, H, W) tensors in [0, 1]) and `fused`
+(N, C, H, W) in [0, 1] and returns (N,) float64. The maths runs on 0–255 float64 planes (see `_planes.py`);
+docs/metrics_structure.md lists each formula, paper and quirk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from fusion_bench.errors import ImageFormatError
+from fusion_bench.metrics._filters import (
+    MATLAB_EPS,
+    conv2_3x3,
+    filter2_3x3,
+    filter2_separable,
+    gaussian_taps,
+    halve_symmetric,
+)
+from fusion_bench.metrics._planes import channel_mean, check_inputs, gray_levels, metric_planes, to_levels
+from fusion_bench.metrics.phase_congruency import qp
+from fusion_bench.metrics.registry import Convention, MetricSpec, check_convention, register_metric
+
+# Xydeas & Petrović's sigmoid constants as MEFB's metricsQabf.m sets them.
+QABF_TG, QABF_KG, QABF_DG = 0.9994, -15.0, 0.5
+QABF_TA, QABF_KA, QABF_DA = 0.9879, -22.0, 0.8
+
+_SOBEL_H1 = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]], dtype=torch.float64)
+_SOBEL_H3 = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=torch.float64)
+# Piella's edge operators in metricsQw.m (Prewitt).
+_PREWITT_X = torch.tensor([[1.0, 0.0, -1.0]] * 3, dtype=torch.float64)
+_PREWITT_Y = torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]], dtype=torch.float64)
+
+
+def local_moments(x: Tensor, y: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Windowed means, variances and covariance with `filter2(window, ·, 'valid')`, as Wang's ssim_index.m.
+
+    x, y: (B, H, W) → mu_x, mu_y, var_x, var_y, cov_xy, each (B, H−n+1, W−n+1).
+    """
+    filtered = filter2_separable(torch.stack([x, y, x * x, y * y, x * y]), taps, "valid")
+    mu_x, mu_y, xx, yy, xy = filtered
+    return mu_x, mu_y, xx - mu_x * mu_x, yy - mu_y * mu_y, xy - mu_x * mu_y
+
+
+def ssim_map(mu_x: Tensor, mu_y: Tensor, var_x: Tensor, var_y: Tensor, cov: Tensor, c1: float,
+             c2: float) -> Tensor:
+    """Wang et al.'s SSIM map from local moments (the C1, C2 > 0 branch of ssim_index.m)."""
+    return ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x * mu_x + mu_y * mu_y + c1) * (var_x + var_y + c2))
+
+
+def _nan_mean(x: Tensor) -> Tensor:
+    """Mean over (H, W) of the non-NaN entries, as `mean2(A(~isnan(A)))`. (B, H, W) → (B,)."""
+    valid = ~torch.isnan(x)
+    return torch.where(valid, x, 0).sum(dim=(-2, -1)) / valid.sum(dim=(-2, -1))
+
+
+# --------------------------------------------------------------------------------------------- Qabf
+def _sobel_strength_orientation(x: Tensor) -> tuple[Tensor, Tensor]:
+    """metricsQabf.m's `conv2(·, h3|h1, 'same')` → gradient strength and atan(Sy/Sx) (π/2 where Sx = 0)."""
+    sx = conv2_3x3(x, _SOBEL_H3)
+    sy = conv2_3x3(x, _SOBEL_H1)
+    strength = torch.sqrt(sx * sx + sy * sy)
+    orientation = torch.where(sx == 0, torch.full_like(sx, math.pi / 2), torch.atan(sy / sx))
+    return strength, orientation
+
+
+def _edge_preservation(g_s: Tensor, a_s: Tensor, g_f: Tensor, a_f: Tensor) -> Tensor:
+    """Q^{SF} per pixel: strength and orientation preservation through Xydeas–Petrović sigmoids.
+
+    MEFB's quirk: where g_s == g_f the "relative strength" is g_f itself, not 1.
+    """
+    relative_strength = torch.where(g_s > g_f, g_f / g_s, torch.where(g_s == g_f, g_f, g_s / g_f))
+    relative_orientation = 1 - torch.abs(a_s - a_f) / (math.pi / 2)
+    q_g = QABF_TG / (1 + torch.exp(QABF_KG * (relative_strength - QABF_DG)))
+    q_a = QABF_TA / (1 + torch.exp(QABF_KA * (relative_orientation - QABF_DA)))
+    return q_g * q_a
+
+
+def qabf_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Qabf on 0–255 planes: sources (K, B, H, W), fused (B, H, W) → (B,).
+
+    MEFB scales the planes by 255 once more (`255*im2double` of a double), which only matters through the
+    g_s == g_f quirk; it is kept.
+    """
+    strengths, orientations = _sobel_strength_orientation(255 * torch.cat([sources, fused[None]]))
+    g_f, a_f = strengths[-1], orientations[-1]
+    g_s, a_s = strengths[:-1], orientations[:-1]
+    preservation = _edge_preservation(g_s, a_s, g_f, a_f)
+    numerator = (preservation * g_s).sum(dim=(0, -2, -1))
+    return numerator / g_s.sum(dim=(0, -2, -1))
+
+
+def qabf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Xydeas–Petrović gradient-based fusion quality Q^{AB/F}, per RGB channel then averaged. → (N,)."""
+    check_inputs("Qabf", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qabf_planes(planes, fused_planes), channels)
+
+
+# ---------------------------------------------------------------------------------------- QC, QY
+_YANG_C = 2e-16  # ssim_yang's C1 = C2 in MEFB's metricsQc.m / metricsQy.m
+
+
+def _flat_windows(x: Tensor, size: int) -> Tensor:
+    """True where the size×size window ('valid' placement) holds one value. (B, H, W) → bool (B, H−n+1, W−n+1)."""
+    planes = x[:, None].to(torch.float32)  # 0–255 integers are exact in float32; pooling is faster there
+    highest = F.max_pool2d(planes, size, stride=1)
+    lowest = -F.max_pool2d(-planes, size, stride=1)
+    return (highest == lowest)[:, 0]
+
+
+def _ssim_yang(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """ssim_yang (7×7 Gaussian σ = 1.5, 'valid', C1 = C2 = 2e-16) → ssim map, var_x, var_y, cov."""
+    taps = gaussian_taps(7, 1.5, device=x.device)
+    mu_x, mu_y, var_x, var_y, cov = local_moments(x, y, taps)
+    # With C = 2e-16 the map is decided by rounding noise wherever a window is flat (E[x²] − E[x]² is a
+    # few ulp, not 0, and its value depends on the summation order). Use the exact values there instead.
+    flat_x, flat_y = _flat_windows(x, 7), _flat_windows(y, 7)
+    var_x = torch.where(flat_x, 0.0, var_x)
+    var_y = torch.where(flat_y, 0.0, var_y)
+    cov = torch.where(flat_x | flat_y, 0.0, cov)
+    return ssim_map(mu_x, mu_y, var_x, var_y, cov, _YANG_C, _YANG_C), var_x, var_y, cov
+
+
+def qc_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Cvejić's metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
+    ssim_a, _, _, cov_a = _ssim_yang(sources[0], fused)
+    ssim_b, _, _, cov_b = _ssim_yang(sources[1], fused)
+    weight = cov_a / (cov_a + cov_b)
+    similarity = weight * ssim_a + (1 - weight) * ssim_b
+    similarity = torch.where(weight < 0, 0.0, similarity)
+    similarity = torch.where(weight > 1, 1.0, similarity)
+    return _nan_mean(similarity)
+
+
+def qc(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Cvejić et al.'s covariance-weighted SSIM metric Q_C, per RGB channel then averaged. → (N,)."""
+    check_inputs("QC", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qc_planes(planes, fused_planes), channels)
+
+
+def qy_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Yang et al.'s metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
+    ssim_ab, var_a, var_b, _ = _ssim_yang(sources[0], sources[1])
+    ssim_af, _, _, _ = _ssim_yang(sources[0], fused)
+    ssim_bf, _, _, _ = _ssim_yang(sources[1], fused)
+    similar = (ssim_ab >= 0.75).to(ssim_ab.dtype)
+    weight = var_a / (var_a + var_b)
+    # Matlab's max ignores NaN, and NaN·0 stays NaN so such pixels drop out of the mean.
+    quality = (weight * ssim_af + (1 - weight) * ssim_bf) * similar + torch.fmax(ssim_af, ssim_bf) * (1 - similar)
+    return _nan_mean(quality)
+
+
+def qy(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Yang et al.'s SSIM-based metric Q_Y, per RGB channel then averaged. → (N,)."""
+    check_inputs("QY", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qy_planes(planes, fused_planes), channels)
+
+
+# --------------------------------------------------------------------------------------------- QW
+_WANG_C1, _WANG_C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+
+def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,)."""
+    images = torch.cat([sources, fused[None]])
+    edge_x = filter2_3x3(images, _PREWITT_X)
+    edge_y = filter2_3x3(images, _PREWITT_Y)
+    edges = torch.sqrt(edge_x * edge_x + edge_y * edge_y)
+    edge_a, edge_b, edge_f = edges
+    taps = gaussian_taps(11, 1.5, device=sources.device)
+    _, _, var_a, var_b, _ = local_moments(edge_a, edge_b, taps)
+    both_flat = ((var_a + var_b) == 0).to(var_a.dtype) * 0.5
+    var_a, var_b = var_a + both_flat, var_b + both_flat
+    weight = var_a / (var_a + var_b)
+    ssim_fa = ssim_map(*local_moments(edge_f, edge_a, taps), _WANG_C1, _WANG_C2)
+    ssim_fb = ssim_map(*local_moments(edge_f, edge_b, taps), _WANG_C1, _WANG_C2)
+    saliency = torch.maximum(var_a, var_b)
+    saliency = saliency / saliency.sum(dim=(-2, -1), keepdim=True)
+    return (saliency * (weight * ssim_fa + (1 - weight) * ssim_fb)).sum(dim=(-2, -1))
+
+
+def qw(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Piella–Heijmans weighted/edge-dependent fusion quality index Q_W, per RGB channel then averaged. → (N,)."""
+    check_inputs("QW", sources, fused)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(qw_planes(planes, fused_planes), channels)
+
+
+# ---------------------------------------------------------------------------------------- MEF-SSIM
+MEF_SSIM_K = 0.03
+MEF_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001)  # normalised to sum 1 before use, as mef_ms_ssim.m does
+_MEF_WINDOW = 11
+
+
+def mef_ssim_scale(sources: Tensor, fused: Tensor) -> Tensor:
+    """Ma et al.'s single-scale MEF-SSIM (mef_ssim.m), vectorised: (K, B, H, W), (B, H, W) → (B,).
+
+    mef_ssim.m builds, for each 11×11 patch, a desired patch from the sources' mean-removed patches
+    (structure weighted by (ed/11)^p with p from the patches' consistency R, contrast = the largest ed) and
+    compares it with the fused patch through a Gaussian-weighted SSIM without luminance term. Every patch
+    quantity is a linear combination of box or Gaussian sums of x_k, x_k·x_l, x_k·f, f, f², so the per-pixel
+    loops become separable filters.
+    """
+    count = sources.shape[0]
+    size = _MEF_WINDOW
+    area = size * size
+    box = torch.ones(size, dtype=torch.float64, device=sources.device)
+    gauss = gaussian_taps(size, 1.5, device=sources.device)
+    pairs = [(k, l) for k in range(count) for l in range(k, count)]
+    products = torch.stack([sources[k] * sources[l] for k, l in pairs])
+    box_x = filter2_separable(sources, box, "valid")
+    box_xx = filter2_separable(products, box, "valid")
+    gauss_x = filter2_separable(sources, gauss, "valid")
+    gauss_xx = filter2_separable(products, gauss, "valid")
+    gauss_f, gauss_ff = filter2_separable(torch.stack([fused, fused * fused]), gauss, "valid")
+    gauss_xf = filter2_separable(sources * fused[None], gauss, "valid")
+    pair_index = {pair: i for i, pair in enumerate(pairs)}
+    box_sq = torch.stack([box_xx[pair_index[(k, k)]] for k in range(count)])
+
+    mu = box_x / area
+    centred_sq = torch.clamp(box_sq - box_x * box_x / area, min=0)  # Σ (x − μ)² over the patch
+    signal_strength = torch.sqrt(torch.clamp(area * (box_sq / area - mu * mu), min=0)) + 0.001
+    total = box_x.sum(dim=0)
+    total_sq = sum(box_xx[i] * (1 if k == l else 2) for i, (k, l) in enumerate(pairs))
+    numerator = torch.sqrt(torch.clamp(total_sq - total * total / area, min=0))
+    denominator = torch.sqrt(centred_sq).sum(dim=0)
+    consistency = (numerator + MATLAB_EPS) / (denominator + MATLAB_EPS)
+    consistency = torch.where(consistency > 1, 1 - MATLAB_EPS, consistency)
+    consistency = torch.where(consistency < 0, MATLAB_EPS, consistency)
+    exponent = torch.clamp(torch.tan(math.pi / 2 * consistency), max=10)
+    weights = (signal_strength / size) ** exponent[None] + MATLAB_EPS
+    weights = weights / weights.sum(dim=0)
+    max_strength = signal_strength.amax(dim=0)
+
+    # Desired patch r = Σ_k a_k x_k − c, with a_k = w_k / ed_k and c = Σ_k a_k μ_k, rescaled to norm maxEd.
+    coeff = weights / signal_strength
+    offset = (coeff * mu).sum(dim=0)
+
+    def quadratic(linear: Tensor, pair_sums: Tensor, n_taps_sum: float) -> Tensor:
+        """Σ_q win_q r_q² / scale² for window sums `linear` (of x_k) and `pair_sums` (of x_k x_l)."""
+        quad = sum(coeff[k] * coeff[l] * pair_sums[i] * (1 if k == l else 2) for i, (k, l) in enumerate(pairs))
+        return quad - 2 * offset * (coeff * linear).sum(dim=0) + n_taps_sum * offset * offset
+
+    norm = torch.sqrt(torch.clamp(quadratic(box_x, box_xx, area), min=0))
+    scale = torch.where(norm > 0, max_strength / norm, torch.ones_like(norm))
+    mu_r = scale * ((coeff * gauss_x).sum(dim=0) - offset)
+    var_r = scale * scale * quadratic(gauss_x, gauss_xx, 1.0) - mu_r * mu_r
+    var_f = gauss_ff - gauss_f * gauss_f
+    cov = scale * ((coeff * gauss_xf).sum(dim=0) - offset * gauss_f) - mu_r * gauss_f
+    stability = (MEF_SSIM_K * 255) ** 2
+    quality = (2 * cov + stability) / (var_r + var_f + stability)
+    return quality.mean(dim=(-2, -1))
+
+
+def mef_ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """mef_ms_ssim.m: three scales, 2×2 mean + subsampling between them, geometric mean with fixed weights.
+
+    sources (K, B, H, W), fused (B, H, W) → (B,).
+    """
+    levels = len(MEF_SSIM_WEIGHTS)
+    smallest = min(fused.shape[-2:]) / 2 ** (levels - 1)
+    if smallest < _MEF_WINDOW:
+        raise ImageFormatError(f"MEF-SSIM needs images of at least {_MEF_WINDOW * 2 ** (levels - 1)} px per side "
+                               f"(got {tuple(fused.shape[-2:])}); mef_ms_ssim.m returns -Inf there")
+    weights = torch.tensor(MEF_SSIM_WEIGHTS, dtype=torch.float64, device=fused.device)
+    weights = weights / weights.sum()
+    result = torch.ones(fused.shape[0], dtype=torch.float64, device=fused.device)
+    for level in range(levels):
+        if level:
+            sources, fused = halve_symmetric(sources), halve_symmetric(fused)
+        result = result * mef_ssim_scale(sources, fused) ** weights[level]
+    return result
+
+
+def mef_ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Ma et al.'s multi-scale MEF-SSIM on Matlab `rgb2gray` luminance (both conventions). Any number ≥ 2 of
+    sources. → (N,)."""
+    check_inputs("MEF-SSIM", sources, fused, n_sources=None)
+    check_convention(convention)
+    planes = torch.stack([gray_levels(to_levels(s))[:, 0] for s in sources])
+    return mef_ssim_planes(planes, gray_levels(to_levels(fused))[:, 0])
+
+
+# ------------------------------------------------------------------------------------------- SSIM
+def ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Mean over sources of Wang's SSIM(source, fused) (ssim_index.m defaults): (K, B, H, W), (B, H, W) → (B,)."""
+    taps = gaussian_taps(11, 1.5, device=fused.device)
+    count = sources.shape[0]
+    fused_stack = fused[None].expand_as(sources).reshape(-1, *fused.shape[-2:])
+    maps = ssim_map(*local_moments(sources.reshape(-1, *fused.shape[-2:]), fused_stack, taps), _WANG_C1, _WANG_C2)
+    return maps.mean(dim=(-2, -1)).reshape(count, -1).mean(dim=0)
+
+
+def ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Plain SSIM (Wang et al. 2004), averaged over the sources; per RGB channel (mefb) or on grey. → (N,)."""
+    check_inputs("SSIM", sources, fused, n_sources=None)
+    planes, fused_planes, channels = metric_planes(sources, fused, convention)
+    return channel_mean(ssim_planes(planes, fused_planes), channels)
+
+
+for _spec in (
+    MetricSpec("Qabf", "Qabf", qabf, True, "structure", False, True,
+               "Xydeas–Petrović edge-preservation Q^{AB/F} (Sobel strength and orientation)"),
+    MetricSpec("QP", "Qp", qp, True, "structure", False, True,
+               "Zhao et al.'s phase-congruency feature agreement (pc, max and min moments)"),
+    MetricSpec("QC", "Qc", qc, True, "structure", False, True,
+               "Cvejić et al.'s covariance-weighted SSIM similarity"),
+    MetricSpec("QW", "Qw", qw, True, "structure", False, True,
+               "Piella–Heijmans edge-dependent weighted fusion quality index"),
+    MetricSpec("QY", "Qy", qy, True, "structure", False, True,
+               "Yang et al.'s SSIM-based similarity with a 0.75 redundancy threshold"),
+    MetricSpec("MEF-SSIM", "MEF_SSIM", mef_ssim, True, "structure", False, True,
+               "Ma et al.'s multi-scale structural similarity for multi-exposure fusion"),
+    MetricSpec("SSIM", "", ssim, True, "structure", False, True,
+               "Wang et al.'s SSIM between each source and the fused image, averaged over sources"),
+):
+    register_metric(_spec)
