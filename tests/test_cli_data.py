@@ -13,6 +13,8 @@ import pytest
 
 from fusion_bench.cli.main import main
 
+pytestmark = pytest.mark.realdata  # the shared copies (FUSION_BENCH_DATA)
+
 
 @pytest.mark.parametrize("name,pairs", [("MEFB", 100), ("Lytro", 20), ("SICE", 5), ("MFIFB", 78)])
 def test_verify_shared_copies(data_root: Path, name: str, pairs: int, capsys: pytest.CaptureFixture) -> None:

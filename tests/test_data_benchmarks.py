@@ -16,6 +16,8 @@ from fusion_bench.data.mfifb import iter_published_fused
 from fusion_bench.errors import DatasetError
 from fusion_bench.io.images import read_image
 
+pytestmark = pytest.mark.realdata  # the shared copies (FUSION_BENCH_DATA)
+
 
 def test_mefb_100_pairs_in_information_order_with_quirks(data_root: Path) -> None:
     dataset = get_dataset("MEFB", data_root / "MEFB")

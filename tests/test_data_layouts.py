@@ -260,3 +260,18 @@ def test_datamodule_in_a_lightning_trainer_with_workers(tmp_path: Path) -> None:
     serial = FusionDataModule("RealMFF", root=tmp_path / "RealMFF", num_workers=0)
     for a, b in zip(module.test_dataloader(), serial.test_dataloader()):
         assert a["name"] == b["name"] and all(torch.equal(x, y) for x, y in zip(a["sources"], b["sources"]))
+
+
+def test_verify_without_known_checksums_checks_structure_and_counts(tmp_path: Path) -> None:
+    from fusion_bench.data.fetch import verify_dataset
+
+    make_sice_official(tmp_path / "SICE")
+    report = verify_dataset("SICE", tmp_path / "SICE")
+    assert report.pairs == 4 and report.checksummed == 0
+    assert report.problems == [f"{tmp_path / 'SICE'}: 4 pairs found, expected 589"]
+    assert report.notes == ["checksums not known for this copy: pair structure, readability and sizes checked"]
+    make_realmff(tmp_path / "RealMFF", count=3)
+    _save(tmp_path / "RealMFF" / "Fusion" / "2.png", RNG.integers(0, 256, size=(36, 40, 3), dtype=np.uint8))
+    problems = verify_dataset("RealMFF", tmp_path / "RealMFF").problems
+    assert problems[0].endswith("3 pairs found, expected 710")
+    assert "imageA/2.png is 36x44 but" in problems[1] and "Fusion/2.png is 36x40" in problems[1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,7 +28,7 @@ class PairRecord:
     name: str
     source_paths: tuple[Path, ...]
     target_path: Path | None = None
-    sequence_paths: tuple[Path, ...] = field(default=())
+    sequence_paths: tuple[Path, ...] = ()
 
 
 @dataclass
