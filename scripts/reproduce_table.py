@@ -1,6 +1,7 @@
 """`make reproduce-table`: run every registered method on every available benchmark and write leaderboard/.
 
-Usage: python scripts/reproduce_table.py [--results DIR] [--out leaderboard] [--workers N]
+Usage: python scripts/reproduce_table.py [--results DIR] [--out leaderboard] [--workers N] [--datasets D,..]
+       [--methods M,..]
 Set-up (venv, install) is done by make; data and weights come from FUSION_BENCH_DATA / FUSION_BENCH_WEIGHTS
 or the FUSION_BENCH_HOME cache.
 """
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from fusion_bench.errors import FusionBenchError
-from fusion_bench.evaluation.reproduce import reproduce
+from fusion_bench.evaluation.reproduce import DATASETS, reproduce
 from fusion_bench.paths import results_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,9 +24,14 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=None, help="results folder (default FUSION_BENCH_HOME/results)")
     parser.add_argument("--out", type=Path, default=REPO / "leaderboard", help="leaderboard folder")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the CPU cores)")
+    parser.add_argument("--datasets", default=",".join(DATASETS), help=f"comma-separated (default {','.join(DATASETS)})")
+    parser.add_argument("--methods", default=None, help="comma-separated registered methods (default: all)")
+    parser.add_argument("--metrics", default=None, help="comma-separated metrics (default: MEFB's 20)")
     args = parser.parse_args()
+    methods = args.methods.split(",") if args.methods else None
     try:
-        failed = reproduce(args.results or results_dir(), args.out, args.workers)
+        failed = len(reproduce(args.results or results_dir(), args.out, args.workers, args.datasets.split(","),
+                               methods, args.metrics.split(",") if args.metrics else None).failed_images)
     except FusionBenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

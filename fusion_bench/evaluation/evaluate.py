@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fusion_bench.errors import UsageProblem
+from fusion_bench.errors import DatasetError, UsageProblem
 from fusion_bench.evaluation.conventions import dataset_convention
 from fusion_bench.evaluation.jobs import Job, select_shard
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
@@ -79,8 +79,12 @@ def plan_jobs(methods: Sequence[str], views: Sequence[DatasetView], metrics: Seq
                 continue
             jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out)
         if published and view.name in MFIFB_SETS:
-            jobs += published_output_jobs(view.name, view.pairs, _published_outputs(view), scoring, metrics, out,
-                                          MFIFB_OUTPUTS_SOURCE)
+            try:
+                outputs = _published_outputs(view)
+            except DatasetError as exc:
+                skipped.append(("published outputs (MFIFB)", view.name, str(exc)))
+                continue
+            jobs += published_output_jobs(view.name, view.pairs, outputs, scoring, metrics, out, MFIFB_OUTPUTS_SOURCE)
     return jobs, skipped
 
 

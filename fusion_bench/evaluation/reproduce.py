@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_job
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.plan import rescoring_jobs
 from fusion_bench.evaluation.published import import_mefb_scores
-from fusion_bench.evaluation.runner import default_workers, run_jobs
+from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
 from fusion_bench.evaluation.store import export_results, load_results
 from fusion_bench.leaderboard.build import build_leaderboard
 from fusion_bench.leaderboard.comparisons import read_data_file
@@ -43,8 +44,9 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def prepare(datasets: tuple[str, ...] = DATASETS) -> Plan:
-    """Find the datasets and obtain the weights; whatever is unavailable is skipped with the reason."""
+def prepare(datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = None) -> Plan:
+    """Find the datasets and obtain the weights of `methods` (default: every registered method); whatever
+    is unavailable is skipped with the reason."""
     plan = Plan()
     for name in datasets:
         try:
@@ -54,6 +56,8 @@ def prepare(datasets: tuple[str, ...] = DATASETS) -> Plan:
             continue
         plan.views.append(view)
     for info in list_methods():
+        if methods is not None and info.name not in methods:
+            continue
         try:
             for weight in info.weights:
                 resolve_weight_file(weight)
@@ -88,13 +92,17 @@ def timing_table(results: pd.DataFrame) -> pd.DataFrame:
     return table.round(3)
 
 
-def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None) -> int:
-    """Run everything that is available, then write the leaderboard. Returns the number of failed images."""
+def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,
+              datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = None,
+              metrics: Sequence[str] | None = None) -> RunSummary:
+    """Run everything that is available (or the given datasets / methods / metrics; default MEFB's 20),
+    then write the leaderboard."""
     start = time.perf_counter()
-    plan = prepare()
+    plan = prepare(datasets, methods)
     from fusion_bench.metrics.registry import mefb_metric_names
 
-    jobs, mismatched = plan_jobs(plan.methods, plan.views, mefb_metric_names(), results_root, published=True)
+    jobs, not_planned = plan_jobs(plan.methods, plan.views, list(metrics or mefb_metric_names()), results_root,
+                                  published=True)
     _say(f"reproduce: {len(plan.views)} datasets ({', '.join(v.name for v in plan.views)}), "
          f"{len(plan.methods)} methods, {len(jobs)} images to have scored; results in {results_root}")
     summary = run_jobs(jobs, workers=workers or default_workers())
@@ -114,13 +122,17 @@ def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None)
          f"{time.perf_counter() - start:.0f} s for evaluation")
     for line in plan.skipped:
         _say(f"skipped: {line}")
-    methods_per_task = {}
-    for method, dataset, _ in mismatched:
-        methods_per_task.setdefault(dataset, []).append(method)
-    for dataset, methods in methods_per_task.items():
-        _say(f"skipped on {dataset} (other task): {', '.join(sorted(methods))}")
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for method, dataset, reason in not_planned:
+        grouped.setdefault((dataset, reason), []).append(method)
+    for (dataset, reason), names in grouped.items():
+        _say(f"skipped on {dataset}: {', '.join(sorted(names))}: {reason}")
+    failures: dict[tuple[str, str, str], list[str]] = {}
     for method, dataset, image, error in summary.failed_images:
-        _say(f"failed: {method} on {dataset}/{image}: {error}")
+        failures.setdefault((method, dataset, error), []).append(image)
+    for (method, dataset, error), images in failures.items():
+        shown = ", ".join(images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
+        _say(f"failed: {method} on {dataset} ({shown}): {error}")
     pages = build_leaderboard(results_root, leaderboard)
     _say(f"wrote {len(pages)} pages to {leaderboard}; total {time.perf_counter() - start:.0f} s")
-    return len(summary.failed_images)
+    return summary
