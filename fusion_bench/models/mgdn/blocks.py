@@ -1,0 +1,122 @@
+"""The building blocks of MGDN: the mutual-guided dynamic filter (`MGF`), one parallel-feature-fusion
+transformer block (`residual_group.blocks.j`), and one MGDN block (`layers.i`).
+
+Module attribute names are the published state_dict key segments, so the authors' file loads without
+renaming (see `checkpoint.py`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fusion_bench.models.mgdn.cross_attention import MutualGuidedCrossAttention
+from fusion_bench.models.mgdn.filter import dynamic_filter
+from fusion_bench.models.mgdn.kernel_predictor import kernel_predictor
+from fusion_bench.models.mgdn.local_context import LocalContext
+from fusion_bench.models.mgdn.window_attention import WindowAttention
+
+
+def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: zero the whole branch for a random subset of samples, rescale the rest."""
+    if rate == 0.0 or not training:
+        return x
+    keep = 1.0 - rate
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+    return x * mask / keep
+
+
+class MutualGuidedDynamicFilter(nn.Module):
+    """(a, b) (N, C, H, W) each → (fa, fb): each map filtered per pixel by kernels predicted from the
+    cross attention guided by itself over the other one."""
+
+    def __init__(self, channels: int, cross_heads: int, kernel_size: int) -> None:
+        super().__init__()
+        self.TCA = MutualGuidedCrossAttention(channels, cross_heads)
+        self.kernel_predictor_ref = kernel_predictor(channels, kernel_size)
+        self.kernel_predictor_ext = kernel_predictor(channels, kernel_size)
+        self.conv_out_1 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1))
+        self.conv_out_2 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1))
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        kernels_a = self.kernel_predictor_ref(self.TCA(a, b))
+        kernels_b = self.kernel_predictor_ext(self.TCA(b, a))
+        fa = self.conv_out_1(dynamic_filter(a, kernels_a))
+        fb = self.conv_out_2(dynamic_filter(b, kernels_b))
+        return fa, fb
+
+
+class Mlp(nn.Module):
+    """Linear C → rC, GELU (erf), Linear rC → C on tokens (..., C)."""
+
+    def __init__(self, channels: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(channels, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class FusionTransformerBlock(nn.Module):
+    """One block of the parallel feature fusion on an (N, H, W, C) map: (shifted) window attention and
+    MLP with residuals, plus the local context branch computed from the same normalised input."""
+
+    def __init__(self, channels: int, heads: int, window: int, mlp_ratio: float, shifted: bool,
+                 drop_path_rate: float) -> None:
+        super().__init__()
+        self.shifted = shifted
+        self.drop_path_rate = drop_path_rate
+        self.norm1 = nn.LayerNorm(channels)
+        self.attn = WindowAttention(channels, heads, window)
+        self.norm2 = nn.LayerNorm(channels)
+        self.mlp = Mlp(channels, int(channels * mlp_ratio))
+        self.lce = LocalContext(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        normed = self.norm1(x)
+        x = x + drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training)
+        x = x + drop_path(self.mlp(self.norm2(x)), self.drop_path_rate, self.training)
+        local = self.lce(normed.permute(0, 3, 1, 2))
+        return x + local.permute(0, 2, 3, 1)
+
+
+class ResidualGroup(nn.Module):
+    """D transformer blocks, every odd one with shifted windows (key `residual_group`)."""
+
+    def __init__(self, channels: int, depth: int, heads: int, window: int, mlp_ratio: float,
+                 drop_path_rates: list[float]) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            FusionTransformerBlock(channels, heads, window, mlp_ratio, shifted=j % 2 == 1,
+                                   drop_path_rate=drop_path_rates[j])
+            for j in range(depth)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class MGDNBlock(nn.Module):
+    """(a, b) (N, C, H, W) each, H and W multiples of the window → (a', b')."""
+
+    def __init__(self, channels: int, depth: int, heads: int, window: int, mlp_ratio: float,
+                 cross_heads: int, kernel_size: int, drop_path_rates: list[float]) -> None:
+        super().__init__()
+        self.MGF = MutualGuidedDynamicFilter(channels, cross_heads, kernel_size)
+        self.adjust_channel = nn.Conv2d(2 * channels, channels, 1)
+        self.residual_group = ResidualGroup(channels, depth, heads, window, mlp_ratio, drop_path_rates)
+        self.dilated_conv = nn.Conv2d(channels, channels, 3, padding=2, dilation=2)
+        self.adjust_channel_01 = nn.Conv2d(2 * channels, channels, 1)
+        self.adjust_channel_02 = nn.Conv2d(2 * channels, channels, 1)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fa, fb = self.MGF(a, b)
+        x = self.adjust_channel(torch.cat((fa, fb), dim=1))
+        x = self.residual_group(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        res = self.dilated_conv(x)
+        return (self.adjust_channel_01(torch.cat((res, fa), dim=1)),
+                self.adjust_channel_02(torch.cat((res, fb), dim=1)))

@@ -1,0 +1,100 @@
+"""Shifted-window multi-head self-attention (Swin style, key `attn`), fused through
+`scaled_dot_product_attention` with the relative-position bias (+ shift mask) as an additive mask.
+
+The relative-position index depends only on the window and the shift mask only on (H, W, window); both
+are cached. They are built outside inference mode so that a cached tensor also serves a later training
+step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# The additive score for pairs that are not neighbours in the un-rolled image (the published value).
+SHIFT_MASK_VALUE = -100.0
+
+
+@lru_cache(maxsize=None)
+def relative_position_index(window: int) -> torch.Tensor:
+    """(w², w²) int64: index into the ((2w−1)², h) bias table for window positions p (rows), q (columns)."""
+    with torch.inference_mode(False):
+        coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
+        relative = coords[:, :, None] - coords[:, None, :] + (window - 1)
+        return relative[0] * (2 * window - 1) + relative[1]
+
+
+@lru_cache(maxsize=16)
+def shift_mask(height: int, width: int, window: int) -> torch.Tensor:
+    """(nW, w², w²) float32: −100 between positions of a shifted window that come from different regions.
+
+    Regions: slices [0, H−w), [H−w, H−w/2), [H−w/2, H) along each axis (the same for W), as in Swin.
+    """
+    with torch.inference_mode(False):
+        shift = window // 2
+        labels = torch.zeros(height, width)
+        bounds = ((0, -window), (-window, -shift), (-shift, None))
+        region = 0
+        for rows in bounds:
+            for cols in bounds:
+                labels[slice(*rows), slice(*cols)] = region
+                region += 1
+        windows = _to_windows(labels[None, :, :, None], window).flatten(1)
+        differs = windows[:, :, None] != windows[:, None, :]
+        return torch.zeros(differs.shape).masked_fill_(differs, SHIFT_MASK_VALUE)
+
+
+def _to_windows(x: torch.Tensor, window: int) -> torch.Tensor:
+    """(N, H, W, C) → (N·nW, w², C), windows in row-major order."""
+    n, h, w, c = x.shape
+    x = x.view(n, h // window, window, w // window, window, c).transpose(2, 3)
+    return x.reshape(-1, window * window, c)
+
+
+def _from_windows(windows: torch.Tensor, n: int, h: int, w: int, window: int) -> torch.Tensor:
+    """(N·nW, w², C) → (N, H, W, C), inverse of `_to_windows`."""
+    c = windows.shape[-1]
+    x = windows.view(n, h // window, w // window, window, window, c).transpose(2, 3)
+    return x.reshape(n, h, w, c)
+
+
+class WindowAttention(nn.Module):
+    """Self-attention inside non-overlapping w×w windows of an (N, H, W, C) map (H, W multiples of w)."""
+
+    def __init__(self, channels: int, heads: int, window: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.window = window
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.proj = nn.Linear(channels, channels)
+
+    def position_bias(self) -> torch.Tensor:
+        """(h, w², w²) relative-position bias."""
+        index = relative_position_index(self.window).to(self.relative_position_bias_table.device)
+        area = self.window * self.window
+        return self.relative_position_bias_table[index.flatten()].view(area, area, -1).permute(2, 0, 1)
+
+    def forward(self, x: torch.Tensor, shifted: bool) -> torch.Tensor:
+        """x (N, H, W, C) → (N, H, W, C); `shifted` rolls the windows by w/2 and applies the shift mask."""
+        n, h, w, c = x.shape
+        window, shift = self.window, self.window // 2
+        if shifted:
+            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+        windows = _to_windows(x, window)
+        count = windows.shape[0] // n
+        area = window * window
+        q, k, v = self.qkv(windows).view(n, count, area, 3, self.heads, c // self.heads).permute(3, 0, 1, 4, 2, 5)
+        bias = self.position_bias().to(x.dtype)
+        if shifted:
+            bias = bias + shift_mask(h, w, window).to(device=x.device, dtype=x.dtype)[:, None]
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        out = self.proj(out.transpose(2, 3).reshape(n * count, area, c))
+        out = _from_windows(out, n, h, w, window)
+        if shifted:
+            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
+        return out
