@@ -45,7 +45,8 @@ def make_sice_official(root: Path) -> dict[str, list[str]]:
         scene = _scene()
         for name, gain in frames.items():
             _save(root / part / sequence / name, _exposed(scene, gain))
-        _save(root / part / "Label" / f"{sequence}.JPG", _exposed(scene, 1.0))
+        label = "Label" if part == "Dataset_Part1" else "label"  # both spellings are distributed
+        _save(root / part / label / f"{sequence}.JPG", _exposed(scene, 1.0))
         order[f"{part.replace('Dataset_', '')}/{sequence}"] = sorted(frames, key=frames.get)
     return order
 
@@ -66,7 +67,7 @@ def test_sice_official_layout_picks_darkest_and_brightest_and_keeps_the_sequence
         frames = [p.name for p in record.sequence_paths]
         assert frames == order[record.name]
         assert [p.name for p in record.source_paths] == [frames[0], frames[-1]]
-        assert record.target_path.parent.name == "Label"
+        assert record.target_path.parent.name.casefold() == "label"
     sample = dataset[1]
     assert sample.target is not None and sample.target.shape == sample.sources[0].shape
     assert get_dataset("SICE", tmp_path, parts=("Dataset_Part2",)).names == ["Part2/1"]

@@ -1,7 +1,8 @@
 """SICE (Cai et al., TIP 2018) in two layouts, detected from the folder:
 
 - the official release: `Dataset_Part1/<seq>/*.JPG` (360 sequences) and `Dataset_Part2/<seq>/*.JPG` (229),
-  one folder per multi-exposure sequence, the reference image of sequence `<seq>` at `<part>/Label/<seq>.*`.
+  one folder per multi-exposure sequence, the reference image of sequence `<seq>` at `<part>/Label/<seq>.*`
+  (`label/` accepted too).
   The two sources of a record are the frames with the lowest and the highest mean luminance (BT.601 luma
   of the 8-bit frame, JPEGs decoded at 1/8 scale by Pillow's draft mode: the ordering between frames of
   different exposure is what matters, and decoding 6000×4000 frames in full only to rank them is slow);
@@ -48,10 +49,19 @@ def discover(root: Path, parts: Sequence[str] | None = None) -> list[PairRecord]
     return records
 
 
+def _label_dir(part_dir: Path) -> Path:
+    """`Label/` (the release) or `label/` (as some re-distributions name it)."""
+    matches = [p for p in part_dir.iterdir() if p.is_dir() and p.name.casefold() == LABEL.casefold()]
+    if len(matches) != 1:
+        raise DatasetError(f"{part_dir}: {'no' if not matches else 'more than one'} {LABEL}/ folder of reference "
+                           f"images; restore it from the SICE release")
+    return matches[0]
+
+
 def _discover_part(part_dir: Path) -> list[PairRecord]:
-    label_dir = require_dir(part_dir / LABEL, f"SICE references {LABEL}/")
+    label_dir = _label_dir(part_dir)
     labels = {p.stem: p for p in image_files(label_dir)}
-    sequences = sorted((p for p in part_dir.iterdir() if p.is_dir() and p.name != LABEL
+    sequences = sorted((p for p in part_dir.iterdir() if p.is_dir() and p != label_dir
                         and not p.name.startswith(".")), key=lambda p: natural_key(p.name))
     if not sequences:
         raise DatasetError(f"{part_dir}: no sequence folders")

@@ -43,7 +43,7 @@ class DatasetInfo:
         pairs: pairs (or sequences) in the pinned copy; None for user folders.
         full_pairs: pairs of the complete upstream dataset when the pinned copy holds only part of it.
         repository: upstream GitHub repository "owner/name" (None for user folders).
-        commit: the pinned upstream commit, None where no copy was available to pin and checksum.
+        commit: the pinned upstream commit (None for user folders).
         upstream_prefix: the dataset folder's path inside the repository ("" for the repository root).
         folder: the sub-folder of FUSION_BENCH_DATA / the cache holding it.
         layout: module under `fusion_bench.data` whose `discover(root, **options)` lists its records.
@@ -149,11 +149,13 @@ DATASETS: dict[str, DatasetInfo] = {info.name: info for info in (
              "folder, if present, is read but not checksummed",
     ),
     DatasetInfo(
-        name="RealMFF", task="mff", pairs=710, repository="truth-zheng/RealMFF", commit=None,
+        name="RealMFF", task="mff", pairs=710, repository="truth-zheng/RealMFF",
+        commit="793b596b82e132295a210a2c8b0218018ff6bc13",
         upstream_prefix="", folder="RealMFF", layout="realmff", bit_depth=None, trainable=True,
         description="RealMFF (Zhang et al., PRL 2020): 710 multi-focus pairs with all-in-focus ground truth",
-        note="no local copy was available: commit and checksums are not known; `verify` checks the pair "
-             "structure only and `download` cannot fetch it (clone the repository into FUSION_BENCH_DATA/RealMFF)",
+        note="no local copy was available: the commit is the one whose file list (710 imageA/imageB/Fusion PNGs) "
+             "the layout follows, but no file could be checksummed; `verify` checks pairs, readability and sizes "
+             "only and `download` refuses (clone the repository into FUSION_BENCH_DATA/RealMFF)",
     ),
     DatasetInfo(
         name="IFCNN-ME", task="mef", pairs=6, repository="uzeful/IFCNN",
