@@ -276,3 +276,19 @@ def test_verify_without_known_checksums_checks_structure_and_counts(tmp_path: Pa
     problems = verify_dataset("RealMFF", tmp_path / "RealMFF").problems
     assert problems[0].endswith("3 pairs found, expected 710")
     assert "imageA/2.png is 36x44 but" in problems[1] and "Fusion/2.png is 36x40" in problems[1]
+
+
+def test_flips_and_rotations_are_exact_symmetries_covering_all_eight() -> None:
+    from fusion_bench.data.augment import PairedAugmentation
+
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 9, 9)
+    symmetries = [torch.rot90(x, k, (-2, -1)) for x in (image, image.flip(-1)) for k in range(4)]
+    augment = PairedAugmentation(crop_size=9)
+    seen = set()
+    for _ in range(60):
+        out, grey = augment(image, image[:, :1])
+        matches = [i for i, s in enumerate(symmetries) if torch.equal(out, s)]
+        assert len(matches) == 1 and torch.equal(grey, out[:, :1])
+        seen.add(matches[0])
+    assert seen == set(range(8))

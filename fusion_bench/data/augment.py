@@ -11,13 +11,15 @@ from fusion_bench.errors import ConfigError, DatasetError
 
 
 class PairedAugmentation(torch.nn.Module):
-    """Random crop to `crop_size` and (optionally) random horizontal / vertical flips, with one set of
-    parameters drawn per call and applied to every tensor given (sources and target alike).
+    """Random crop to `crop_size`, then (optionally) random horizontal / vertical flips and a random multiple
+    of 90° rotation, with one set of parameters drawn per call and applied to every tensor given (sources
+    and target alike). Flips and rotations together draw uniformly from the 8 symmetries of the square, as
+    the 8 `augment_img` modes of MGDN's training code (KAIR) do; nearest resampling keeps them exact.
 
     Input: tensors (1, C_i, H, W) of one size (channel counts may differ). Output: (1, C_i, S, S).
     """
 
-    def __init__(self, crop_size: int, flips: bool = True) -> None:
+    def __init__(self, crop_size: int, flips: bool = True, rotations: bool = True) -> None:
         super().__init__()
         if crop_size < 1:
             raise ConfigError(f"crop_size must be a positive number of pixels, got {crop_size}")
@@ -25,6 +27,8 @@ class PairedAugmentation(torch.nn.Module):
         steps = [K.RandomCrop((crop_size, crop_size))]
         if flips:
             steps += [K.RandomHorizontalFlip(), K.RandomVerticalFlip()]
+        if rotations:
+            steps.append(K.RandomRotation90(times=(0, 3), p=1.0, resample="nearest"))
         self.steps = steps
 
     def forward(self, *images: torch.Tensor) -> list[torch.Tensor]:
@@ -34,11 +38,11 @@ class PairedAugmentation(torch.nn.Module):
 
 
 class AugmentedDataset(Dataset):
-    """A `FusionDataset` whose samples are randomly cropped / flipped (same parameters for all images)."""
+    """A `FusionDataset` whose samples are randomly cropped / flipped / rotated (same parameters for all images)."""
 
-    def __init__(self, dataset: FusionDataset, crop_size: int, flips: bool = True) -> None:
+    def __init__(self, dataset: FusionDataset, crop_size: int, flips: bool = True, rotations: bool = True) -> None:
         self.dataset = dataset
-        self.augment = PairedAugmentation(crop_size, flips)
+        self.augment = PairedAugmentation(crop_size, flips, rotations)
 
     def __len__(self) -> int:
         return len(self.dataset)

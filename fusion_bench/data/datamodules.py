@@ -4,7 +4,8 @@
   (`collate_single`: sizes differ between pairs).
 - fit / validate, for datasets with training data (SICE Part1, RealMFF, user folders): a seeded train/val
   split stored as a JSON file (`splits.py`); training samples are random `crop_size` crops with random
-  flips, identical for all sources and the ground truth (`augment.py`), stacked into batches; validation
+  flips and 90° rotations, identical for all sources and the ground truth (`augment.py`), stacked into
+  batches; validation
   samples are full resolution, batch size 1.
 """
 
@@ -33,7 +34,8 @@ class FusionDataModule(L.LightningDataModule):
         root: the dataset folder (default: as `get_dataset` finds it; required for "folder").
         channels: "rgb" / "gray" / None, passed to the dataset (files of another kind are an error).
         options: discovery options for the test split (e.g. {"sets": ["lytro"]} for MFIFB).
-        crop_size, flips, batch_size: training crops and batch size.
+        crop_size, flips, rotations, batch_size: training crops, their random flips and 90° rotations (as
+            MGDN's training code), batch size.
         val_fraction, seed, split_file: the train/val split (default file:
             `FUSION_BENCH_HOME/splits/<dataset>-seed<seed>.json`, reused when it exists).
         num_workers, pin_memory: passed to every DataLoader.
@@ -41,7 +43,7 @@ class FusionDataModule(L.LightningDataModule):
 
     def __init__(self, dataset: str, root: str | Path | None = None, channels: Channels | None = None,
                  options: dict[str, Any] | None = None, crop_size: int = 128, flips: bool = True,
-                 batch_size: int = 8, val_fraction: float = 0.1, seed: int = 0,
+                 rotations: bool = True, batch_size: int = 8, val_fraction: float = 0.1, seed: int = 0,
                  split_file: str | Path | None = None, num_workers: int = 0, pin_memory: bool = False) -> None:
         super().__init__()
         self.info = get_info(dataset)
@@ -52,6 +54,7 @@ class FusionDataModule(L.LightningDataModule):
         self.options = dict(options or {})
         self.crop_size = crop_size
         self.flips = flips
+        self.rotations = rotations
         self.batch_size = batch_size
         self.val_fraction = val_fraction
         self.seed = seed
@@ -91,7 +94,7 @@ class FusionDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.setup("fit")
-        augmented = AugmentedDataset(self.train_set, self.crop_size, self.flips)
+        augmented = AugmentedDataset(self.train_set, self.crop_size, self.flips, self.rotations)
         return self._loader(augmented, self.batch_size, True, collate_stack)
 
     def val_dataloader(self) -> DataLoader:
