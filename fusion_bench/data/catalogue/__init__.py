@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fusion_bench.data.sample import FusionDataset, PairRecord
-from fusion_bench.errors import DatasetError, UnknownNameError
+from fusion_bench.errors import DatasetError, FusionBenchError, UnknownNameError
 from fusion_bench.paths import cache_data_dir, local_data_dir
 
 UPSTREAM_URL = "https://github.com/{repository}/raw/{commit}/{path}"
@@ -190,25 +190,33 @@ def candidate_roots(info: DatasetInfo) -> list[Path]:
     return ([local / info.folder] if local is not None else []) + [cache_data_dir() / info.folder]
 
 
+def _holds(info: DatasetInfo, root: Path) -> bool:
+    """Whether `root` holds the dataset: its layout is found, with at least the pinned pair count when the
+    files are recorded (a partial download is not taken for a copy)."""
+    if not root.is_dir():
+        return False
+    try:
+        records = info.discover(root)
+    except FusionBenchError:
+        return False
+    return bool(records) and (info.pairs is None or not info.files() or len(records) >= info.pairs)
+
+
 def find_root(info: DatasetInfo) -> Path:
     """The first candidate folder holding the dataset; `DatasetError` saying how to obtain it otherwise."""
-    tried = []
-    for root in candidate_roots(info):
-        tried.append(str(root))
-        if not root.is_dir():
-            continue
-        try:
-            records = info.discover(root)
-        except DatasetError:
-            continue
-        if records and (info.pairs is None or len(records) >= info.pairs or info.manifest is None):
-            return root
     if not info.folder:
         raise DatasetError(f"{info.name}: pass the folder holding A/ and B/ as root (--root DIR)")
-    raise DatasetError(
-        f"{info.name}: no copy found (looked in {', '.join(tried)}); run `fusion-bench data download "
-        f"{info.name}` or set FUSION_BENCH_DATA to a folder holding {info.folder}/"
-    )
+    roots = candidate_roots(info)
+    for root in roots:
+        if _holds(info, root):
+            return root
+    if info.files():
+        how = (f"run `fusion-bench data download {info.name}` or set FUSION_BENCH_DATA to a folder holding "
+               f"{info.folder}/")
+    else:
+        how = (f"no checksums are recorded to download it with: clone {info.repository} @ {info.commit} into "
+               f"<DIR>/{info.folder}/ and set FUSION_BENCH_DATA=<DIR>")
+    raise DatasetError(f"{info.name}: no copy found (looked in {', '.join(map(str, roots))}); {how}")
 
 
 def get_dataset(name: str, root: Path | str | None = None, **options: Any) -> FusionDataset:
