@@ -110,6 +110,10 @@ def download_dataset(name: str, progress: bool = True) -> Path:
             pass  # not a complete valid copy: fetch into the cache, never write into FUSION_BENCH_DATA
     target = cache_data_dir() / info.folder
     ensure_writable(target)
+    if progress:
+        from tqdm import tqdm
+
+        entries = tqdm(entries, desc=info.name, unit="file")
     for entry in entries:
         ensure_file(entry.path, info.url(entry), entry.sha256, entry.size, None, target, progress=progress)
     return target
