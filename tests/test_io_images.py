@@ -126,3 +126,31 @@ def test_write_png_rounds_clips_and_refuses_nan(tmp_path: Path) -> None:
         write_png(torch.full((1, 1, 2, 2), float("nan")), tmp_path / "nan.png")
     with pytest.raises(ImageFormatError, match="bit_depth"):
         write_png(torch.zeros(1, 1, 2, 2), tmp_path / "x.png", bit_depth=12)
+
+
+def _png16_grey_alpha(path: Path, grey: np.ndarray) -> None:
+    """A 16-bit grey+alpha PNG written chunk by chunk (neither Pillow nor OpenCV writes this type)."""
+    import struct
+    import zlib
+
+    height, width = grey.shape
+    rows = np.stack([grey, np.full_like(grey, 65535)], axis=-1).astype(">u2")
+    raw = b"".join(b"\x00" + rows[i].tobytes() for i in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 4, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+                     + chunk(b"IEND", b""))
+
+
+def test_16bit_png_with_alpha_keeps_depth_and_drops_alpha(tmp_path: Path) -> None:
+    _png16_grey_alpha(tmp_path / "ga16.png", GREY16)
+    image = read_image(tmp_path / "ga16.png")
+    assert (image.bit_depth, image.channels) == (16, "gray")
+    assert torch.equal(image.tensor, _as_tensor(GREY16, 65535.0))
+    bgra = np.concatenate([RGB16[..., ::-1], np.full_like(RGB16[..., :1], 65535)], axis=-1)
+    cv2.imwrite(str(tmp_path / "rgba16.png"), np.ascontiguousarray(bgra))
+    image = read_image(tmp_path / "rgba16.png", "rgb")
+    assert image.bit_depth == 16 and torch.equal(image.tensor, _as_tensor(RGB16, 65535.0))

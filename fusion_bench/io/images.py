@@ -1,8 +1,9 @@
 """Read JPEG, PNG, BMP and 8-/16-bit TIFF into float tensors; write 8- or 16-bit PNG.
 
 Decoding: Pillow for everything it decodes at full depth (JPEG, BMP, 8-bit PNG, 16-bit grey PNG),
-OpenCV for 16-bit colour PNG (Pillow reduces it to 8 bits), tifffile for TIFF. Pillow, OpenCV and
-Octave's `imread` decode the benchmark JPEGs to identical arrays (shared/reference/metrics/README.md).
+OpenCV for 16-bit colour and 16-bit grey+alpha PNG (Pillow reduces them to 8 bits), tifffile for
+TIFF. Pillow, OpenCV and Octave's `imread` decode the benchmark JPEGs to identical arrays
+(shared/reference/metrics/README.md).
 EXIF orientation is applied. 16-bit data is scaled by 65535, 8-bit by 255.
 """
 
@@ -101,14 +102,19 @@ def _palette_is_grey(image: Image.Image) -> bool:
     return bool((palette[..., 0] == palette[..., 1]).all() and (palette[..., 1] == palette[..., 2]).all())
 
 
-def _decode_png16_colour(path: Path) -> np.ndarray:
+_PNG_GREY_ALPHA = 4
+
+
+def _decode_png16_with_channels(path: Path, colour_type: int) -> np.ndarray:
+    """16-bit colour or grey+alpha PNG (Pillow reduces both to 8 bits) via OpenCV, alpha dropped."""
     import cv2
 
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None:
         raise ImageReadError(f"{path}: unreadable or truncated PNG")
     if data.ndim == 3:
-        data = data[..., :3][..., ::-1]  # BGR(A) -> RGB, alpha dropped
+        # OpenCV expands grey+alpha to BGRA with B = G = R
+        data = data[..., 0] if colour_type == _PNG_GREY_ALPHA else data[..., :3][..., ::-1]
     with Image.open(path) as image:
         orientation = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
     return _apply_orientation(np.ascontiguousarray(data), orientation)
@@ -139,8 +145,8 @@ def _decode(path: Path) -> np.ndarray:
     if suffix in (".tif", ".tiff"):
         return _decode_tiff(path)
     header = _png_header(path)
-    if header is not None and header[0] == 16 and header[1] in (2, 6):
-        return _decode_png16_colour(path)
+    if header is not None and header[0] == 16 and header[1] in (2, _PNG_GREY_ALPHA, 6):
+        return _decode_png16_with_channels(path, header[1])
     return _decode_with_pillow(path)
 
 
