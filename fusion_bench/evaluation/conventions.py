@@ -22,8 +22,7 @@ def dataset_convention(name: str) -> str:
         return str(table.loc[name, "convention"])
     from fusion_bench.data import DATASETS
 
-    info = DATASETS.get(name)
-    return str(getattr(info, "convention", "mefb")) if info is not None else "mefb"
+    return DATASETS[name].convention if name in DATASETS else "mefb"
 
 
 def convention_evidence() -> dict[str, str]:

@@ -45,10 +45,10 @@ class EvaluationReport:
 
 def open_dataset(name: str, root: Path | None = None) -> DatasetView:
     """The catalogue dataset `name` (local copy or cache) as pairs of source paths."""
-    from fusion_bench.data import DATASETS, get_dataset
+    from fusion_bench.data import get_dataset, get_info
 
     dataset = get_dataset(name, root)
-    info = DATASETS[name]
+    info = get_info(name)
     pairs = tuple(Pair(record.name, tuple(Path(p) for p in record.source_paths)) for record in dataset.records)
     return DatasetView(name=name, task=info.task, convention=dataset_convention(name), root=Path(dataset.root),
                        pairs=pairs)
