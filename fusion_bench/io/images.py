@@ -9,7 +9,6 @@ EXIF orientation is applied. 16-bit data is scaled by 65535, 8-bit by 255.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
