@@ -1,0 +1,96 @@
+"""Gradient metrics, exact to MEFB's Matlab code: AG (average gradient), EI (edge intensity), SF (spatial
+frequency).
+
+Functional forms take `sources` (two (N, C, H, W) tensors in [0, 1]) and `fused` (N, C, H, W) in [0, 1]
+and return (N,) float64; docs/metrics.md gives formulas, papers and quirks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from fusion_bench.io.colour import rgb_to_gray_matlab
+from fusion_bench.metrics.conventions import per_channel, to_uint8_values, validate_inputs
+from fusion_bench.metrics.registry import Convention, MetricSpec, check_convention, register_metric
+
+# fspecial('sobel'): the vertical-derivative Sobel kernel; imfilter correlates with it.
+SOBEL = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]], dtype=torch.float64)
+
+
+def matlab_gradient(planes: Tensor) -> tuple[Tensor, Tensor]:
+    """Matlab `[dzdx, dzdy] = gradient(Z)` with unit spacing: central differences inside, one-sided
+    differences on the first/last column (dzdx) and row (dzdy). (B, H, W) → two (B, H, W)."""
+    dx = torch.empty_like(planes)
+    dy = torch.empty_like(planes)
+    dx[..., :, 1:-1] = (planes[..., :, 2:] - planes[..., :, :-2]) / 2
+    dx[..., :, 0] = planes[..., :, 1] - planes[..., :, 0]
+    dx[..., :, -1] = planes[..., :, -1] - planes[..., :, -2]
+    dy[..., 1:-1, :] = (planes[..., 2:, :] - planes[..., :-2, :]) / 2
+    dy[..., 0, :] = planes[..., 1, :] - planes[..., 0, :]
+    dy[..., -1, :] = planes[..., -1, :] - planes[..., -2, :]
+    return dx, dy
+
+
+def ag_planes(planes: Tensor) -> Tensor:
+    """Σ sqrt((∂x² + ∂y²)/2) / ((m−1)(n−1)) with Matlab's `gradient` (`metricsAvg_gradient.m`). (B, H, W) → (B,)."""
+    dx, dy = matlab_gradient(planes)
+    height, width = planes.shape[-2:]
+    return torch.sqrt((dx * dx + dy * dy) / 2).sum(dim=(-2, -1)) / ((height - 1) * (width - 1))
+
+
+def ag(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Average gradient of the fused image → (N,).
+
+    MEFB quirk: with grey sources and an RGB fused image, `metricsAvg_gradient.m` scores `rgb2gray` of the
+    fused image in double precision (not rounded to uint8), unlike the other metrics, which take channel 1.
+    """
+    validate_inputs("AG", sources, fused)
+    if check_convention(convention) == "mefb" and sources[0].shape[1] == 1 and fused.shape[1] == 3:
+        return ag_planes(rgb_to_gray_matlab(to_uint8_values(fused))[:, 0])
+    return per_channel(lambda _sources, planes: ag_planes(planes), "AG", sources, fused, convention)
+
+
+def ei_planes(planes: Tensor) -> Tensor:
+    """Mean Sobel magnitude sqrt(gx² + gy²), `imfilter(F, fspecial('sobel'), 'replicate')` and its transpose
+    (`metricsEdge_intensity.m`). (B, H, W) → (B,)."""
+    padded = F.pad(planes[:, None], (1, 1, 1, 1), mode="replicate")
+    kernels = torch.stack([SOBEL, SOBEL.T])[:, None].to(planes)
+    g = F.conv2d(padded, kernels)
+    return torch.sqrt(g[:, 0] ** 2 + g[:, 1] ** 2).mean(dim=(-2, -1))
+
+
+def ei(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Edge intensity of the fused image, per channel then averaged (mefb) or on rgb2gray (gray) → (N,)."""
+    return per_channel(lambda _sources, planes: ei_planes(planes), "EI", sources, fused, convention)
+
+
+def sf_planes(planes: Tensor) -> Tensor:
+    """sqrt(RF + CF), RF = Σ(F(i,j) − F(i,j−1))²/(m·n), CF likewise down columns: both divided by m·n, not by
+    the number of differences (`metricsSpatial_frequency.m`). (B, H, W) → (B,)."""
+    count = planes.shape[-2] * planes.shape[-1]
+    rf = (torch.diff(planes, dim=-1) ** 2).sum(dim=(-2, -1)) / count
+    cf = (torch.diff(planes, dim=-2) ** 2).sum(dim=(-2, -1)) / count
+    return torch.sqrt(rf + cf)
+
+
+def sf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
+    """Spatial frequency of the fused image, per channel then averaged (mefb) or on rgb2gray (gray) → (N,)."""
+    return per_channel(lambda _sources, planes: sf_planes(planes), "SF", sources, fused, convention)
+
+
+for _spec in (
+    MetricSpec(name="SF", mefb_name="Spatial_frequency", function=sf, higher_is_better=True, family="gradient",
+               is_differentiable=False, uses_sources=False,
+               description="spatial frequency sqrt(RF² + CF²) of the fused image (MEFB normalisation m·n)"),
+    MetricSpec(name="AG", mefb_name="Avg_gradient", function=ag, higher_is_better=True, family="gradient",
+               is_differentiable=False, uses_sources=False,
+               description="average gradient of the fused image (Matlab gradient, /(m−1)(n−1))"),
+    MetricSpec(name="EI", mefb_name="Edge_intensity", function=ei, higher_is_better=True, family="gradient",
+               is_differentiable=False, uses_sources=False,
+               description="edge intensity: mean Sobel magnitude of the fused image (replicate border)"),
+):
+    register_metric(_spec)
