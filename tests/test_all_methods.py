@@ -95,7 +95,7 @@ def test_two_source_methods_refuse_three(data_root: Path, tmp_path: Path, capsys
     info = two_only[0]
     paths = [write_png(torch.rand(1, 3, 16, 16), tmp_path / f"s{i}.png") for i in range(3)]
     code = main(["fuse", "--method", info.name, "--inputs", *map(str, paths), "--out", str(tmp_path / "f.png")])
-    assert code == 1 and "exactly 2 sources" in capsys.readouterr().err
+    assert code == 2 and "exactly 2 sources" in capsys.readouterr().err
 
 
 def test_methods_command_lists_every_registered_method(capsys: pytest.CaptureFixture) -> None:

@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if len(paths) < 2:
         raise UsageProblem("need two sources: --a A --b B, or --inputs S1 S2 ...")
     method_info = get_method_info(args.method)
+    if len(paths) > 2 and not method_info.multi_source:
+        raise UsageProblem(f"method {args.method!r} takes exactly 2 sources, got {len(paths)}")
     overrides = {}
     if args.weights is not None:
         if "weights_path" not in method_info.default_config:
