@@ -102,16 +102,25 @@ def _read_csv_files(paths: list[Path]) -> pd.DataFrame:
             raise ValueError(f"{path}: header {first!r} is not the results schema; delete the file and re-run")
         buffer.write(body if body.endswith("\n") or not body else body + "\n")
     buffer.seek(0)
-    frame = pd.read_csv(buffer, keep_default_na=False, na_values=[""], dtype={"image": str, "method": str})
-    for column in ("error", "fused_path", "source"):
+    return _read_table(buffer)
+
+
+def _read_table(source) -> pd.DataFrame:
+    """Parse results CSV text: names stay strings ("001" is not 1), empty text columns are "" not NaN."""
+    frame = pd.read_csv(source, keep_default_na=False, na_values=[""],
+                        dtype={"image": str, "method": str, "dataset": str, "config_hash": str})
+    for column in ("error", "fused_path", "source", "config_hash", "code_version"):
         frame[column] = frame[column].fillna("")
     return frame
 
 
-def load_results(root: Path) -> pd.DataFrame:
-    """Every row under `root` (per-image parts and imported scores), in the schema's columns."""
-    root = Path(root)
-    paths = sorted((root / "parts").rglob("*.csv")) + sorted((root / "imported").glob("*.csv"))
+def load_results(path: Path) -> pd.DataFrame:
+    """Every row of a results folder (per-image parts and imported scores), or of an exported
+    `results.csv`, in the schema's columns."""
+    path = Path(path)
+    if path.is_file():
+        return _read_table(path)
+    paths = sorted((path / "parts").rglob("*.csv")) + sorted((path / "imported").glob("*.csv"))
     return _read_csv_files(paths)
 
 
