@@ -292,3 +292,25 @@ def test_flips_and_rotations_are_exact_symmetries_covering_all_eight() -> None:
         assert len(matches) == 1 and torch.equal(grey, out[:, :1])
         seen.add(matches[0])
     assert seen == set(range(8))
+
+
+def test_sice_frame_luminance_is_cached_and_refreshed_when_a_frame_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusion_bench.data import sice
+    from fusion_bench.paths import home_dir
+
+    order = make_sice_official(tmp_path / "SICE")
+    first = get_dataset("SICE", tmp_path / "SICE").records
+    cache = json.loads((home_dir() / "cache" / "sice-luminance.json").read_text())
+    assert len(cache) == sum(len(frames) for frames in order.values())
+
+    def refuse(path: Path) -> float:
+        raise AssertionError(f"{path} decoded again although cached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sice, "mean_luminance", refuse)
+        assert get_dataset("SICE", tmp_path / "SICE").records == first
+    darkest = tmp_path / "SICE" / "Dataset_Part1" / "1" / "1.JPG"  # gain 0.3 → now the brightest
+    _save(darkest, np.full((40, 48, 3), 250, dtype=np.uint8))
+    record = get_dataset("SICE", tmp_path / "SICE").records[0]
+    assert [p.name for p in record.sequence_paths] == ["3.JPG", "2.JPG", "1.JPG"]

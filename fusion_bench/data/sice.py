@@ -5,7 +5,8 @@
   (`label/` accepted too).
   The two sources of a record are the frames with the lowest and the highest mean luminance (BT.601 luma
   of the 8-bit frame, JPEGs decoded at 1/8 scale by Pillow's draft mode: the ordering between frames of
-  different exposure is what matters, and decoding 6000×4000 frames in full only to rank them is slow);
+  different exposure is what matters, and decoding 6000×4000 frames in full only to rank them is slow;
+  values are kept in `FUSION_BENCH_HOME/cache/sice-luminance.json`);
   the whole sequence stays available as `PairRecord.sequence_paths`, darkest first. Names: "Part1/<seq>".
 - the flat test layout shipped by HoLoCo: `under/NNN.png` + `over/NNN.png` (5 pairs, no reference);
   names are the file stems ("001").
@@ -13,8 +14,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ from fusion_bench.data import folder
 from fusion_bench.data.layout import image_files, natural_key, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError, ImageReadError
+from fusion_bench.paths import home_dir
 
 PARTS = ("Dataset_Part1", "Dataset_Part2")
 OFFICIAL_SEQUENCES = {"Dataset_Part1": 360, "Dataset_Part2": 229}
@@ -43,9 +47,11 @@ def discover(root: Path, parts: Sequence[str] | None = None) -> list[PairRecord]
                                f"({' / '.join(PARTS)} folders)")
         return folder.discover(root, sources=("under", "over"), target=None)
     chosen = [part for part in PARTS if (root / part).is_dir()] if parts is None else list(parts)
+    luminance = LuminanceCache(home_dir() / "cache" / "sice-luminance.json")
     records = []
     for part in chosen:
-        records += _discover_part(require_dir(root / part, f"SICE {part}"))
+        records += _discover_part(require_dir(root / part, f"SICE {part}"), luminance)
+    luminance.save()
     return records
 
 
@@ -58,7 +64,7 @@ def _label_dir(part_dir: Path) -> Path:
     return matches[0]
 
 
-def _discover_part(part_dir: Path) -> list[PairRecord]:
+def _discover_part(part_dir: Path, luminance: LuminanceCache) -> list[PairRecord]:
     label_dir = _label_dir(part_dir)
     labels = {p.stem: p for p in image_files(label_dir)}
     sequences = sorted((p for p in part_dir.iterdir() if p.is_dir() and p != label_dir
@@ -74,13 +80,12 @@ def _discover_part(part_dir: Path) -> list[PairRecord]:
         if sequence.name not in labels:
             raise DatasetError(f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the "
                                f"SICE release")
-        ordered = tuple(sorted(frames, key=lambda p: (mean_luminance(p), natural_key(p.name))))
+        ordered = tuple(sorted(frames, key=lambda p: (luminance.get(p), natural_key(p.name))))
         records.append(PairRecord(f"{short}/{sequence.name}", (ordered[0], ordered[-1]), labels[sequence.name],
                                   ordered))
     return records
 
 
-@lru_cache(maxsize=None)
 def mean_luminance(path: Path) -> float:
     """Mean BT.601 luma in [0, 255] of an 8-bit frame (JPEG decoded at reduced scale)."""
     try:
@@ -90,3 +95,42 @@ def mean_luminance(path: Path) -> float:
             return float(np.asarray(grey, dtype=np.float64).mean())
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path}: unreadable or truncated image ({exc})") from exc
+
+
+class LuminanceCache:
+    """`mean_luminance` per frame, kept in a JSON file keyed by absolute path with the file's size and
+    modification time: ranking the ~4000 frames of the release (up to 6000×4000) takes tens of minutes, so
+    it is done once, not at every start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.changed = False
+        try:
+            self.values: dict[str, list] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.values = {}
+
+    def get(self, frame: Path) -> float:
+        stat = frame.stat()
+        key = str(frame.resolve())
+        stored = self.values.get(key)
+        if stored is not None and stored[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return float(stored[2])
+        value = mean_luminance(frame)
+        self.values[key] = [stat.st_size, stat.st_mtime_ns, value]
+        self.changed = True
+        return value
+
+    def save(self) -> None:
+        """Write the values back (atomically). A cache that cannot be written only costs time next run."""
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(self.values, out)
+            os.replace(tmp, self.path)
+        except OSError:
+            return
+        self.changed = False
