@@ -59,18 +59,21 @@ def test_verify_reports_a_broken_copy(data_root: Path, tmp_path: Path, capsys: p
     assert captured.err.count("error:") == 1
 
 
-def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+def test_errors_are_one_line_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "A").mkdir()
     (tmp_path / "B").mkdir()
-    cases = [
-        (["data", "verify", "NoSuchSet"], 1, "error: unknown dataset 'NoSuchSet'"),
+    in_process = [
         (["data", "verify", "folder", "--root", str(tmp_path)], 1, f"error: folder: 1 problem(s) in {tmp_path}"),
         (["data", "download", "NoSuchSet"], 1, "error: unknown dataset"),
         (["data", "verify"], 2, "error: "),
     ]
-    for argv, code, start in cases:
-        result = subprocess.run([sys.executable, "-m", "fusion_bench.cli.main", *argv], capture_output=True,
-                                text=True, timeout=120)
-        assert result.returncode == code, (argv, result.stderr)
-        assert result.stderr.startswith(start) and result.stderr.count("\n") == 1, (argv, result.stderr)
-        assert "Traceback" not in result.stderr and result.stdout == ""
+    for argv, code, start in in_process:
+        assert main(argv) == code, argv
+        captured = capsys.readouterr()
+        assert captured.err.startswith(start) and captured.err.count("\n") == 1 and captured.out == "", argv
+    # the installed entry point, as a user runs it
+    result = subprocess.run([sys.executable, "-m", "fusion_bench.cli.main", "data", "verify", "NoSuchSet"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: unknown dataset 'NoSuchSet'") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
