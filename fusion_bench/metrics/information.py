@@ -312,11 +312,17 @@ def _window_fmi(x_codes: Tensor, f_codes: Tensor, length: int) -> Tensor:
 
 
 def _fmi_lookup(x_codes: Tensor, f_codes: Tensor, length: int) -> Tensor:
-    """_window_fmi over many windows, computed once per distinct (x, f) pattern pair. Any shape → same shape."""
-    keys = x_codes.reshape(-1) * (1 << length) + f_codes.reshape(-1)
-    unique, inverse = torch.unique(keys, return_inverse=True)
-    values = _window_fmi(unique >> length, unique & ((1 << length) - 1), length)
-    return values[inverse].reshape(x_codes.shape)
+    """_window_fmi over many windows, computed once per (x, f) pattern pair that occurs. Any shape → same shape.
+
+    A binary window has 2^length patterns, so the pairs index a table of 2^(2·length) entries (262,144 for
+    3×3); only the entries present are computed, found with a bincount rather than a sort.
+    """
+    keys = (x_codes << length) | f_codes
+    present = torch.bincount(keys.reshape(-1), minlength=1 << (2 * length)) > 0
+    pairs = torch.nonzero(present).squeeze(-1)
+    table = torch.zeros(present.shape[0], dtype=torch.float64, device=keys.device)
+    table[pairs] = _window_fmi(pairs >> length, pairs & ((1 << length) - 1), length)
+    return table[keys]
 
 
 def fmi_planes(sources: Tensor, fused: Tensor, window: int = FMI_WINDOW) -> Tensor:
