@@ -7,3 +7,4 @@ network, its checkpoint key map and its protocol. `checkpoint` loads the publish
 from fusion_bench.models.ports import ifcnn  # noqa: F401  (registers ifcnn-max, ifcnn-mean)
 from fusion_bench.models.ports import mefnet  # noqa: F401  (registers mefnet)
 from fusion_bench.models.ports import cunet  # noqa: F401  (registers cunet-mef, cunet-mff)
+from fusion_bench.models.ports import u2fusion  # noqa: F401  (registers u2fusion-port)

@@ -33,6 +33,13 @@ def truncate_to_bytes(image: torch.Tensor) -> torch.Tensor:
     return torch.floor(image.clamp(0.0, 1.0) * 255.0) / 255.0
 
 
+def order_exposures(first: torch.Tensor, second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two exposures (N, C, H, W) → (over, under) for each image of the batch, by mean intensity: the
+    networks trained on (over, under) pairs are told which is which rather than trusting the order given."""
+    first_brighter = (first.mean(dim=(1, 2, 3)) >= second.mean(dim=(1, 2, 3))).view(-1, 1, 1, 1)
+    return torch.where(first_brighter, first, second), torch.where(first_brighter, second, first)
+
+
 def github_weight(relpath: str, repository: str, commit: str, upstream_path: str, sha256: str, size: int,
                   licence: str) -> WeightFile:
     """A `WeightFile` pinned to `repository@commit`."""

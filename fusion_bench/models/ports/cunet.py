@@ -21,7 +21,7 @@ from torch import nn
 from fusion_bench.io.colour import rgb_to_gray_matlab
 from fusion_bench.models.base import Fuser, MethodInfo, Task, WeightFile
 from fusion_bench.models.ports.checkpoint import KeyMap, load_checkpoint, weight_path
-from fusion_bench.models.ports.common import github_weight
+from fusion_bench.models.ports.common import github_weight, order_exposures
 from fusion_bench.models.registry import register_method
 
 KEY_MAP = KeyMap(container="model")
@@ -89,12 +89,6 @@ class CUNet(nn.Module):
         u, v = self.net_u(x), self.net_v(y)
         z = self.net_z(torch.cat([x - self.conv_u(u), y - self.conv_v(v)], dim=1))
         return self.decoder(u, v, z)
-
-
-def order_exposures(under_or_over: torch.Tensor, other: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two exposures (N, C, H, W) → (over, under) per image, by mean intensity."""
-    first_brighter = (under_or_over.mean(dim=(1, 2, 3)) >= other.mean(dim=(1, 2, 3))).view(-1, 1, 1, 1)
-    return torch.where(first_brighter, under_or_over, other), torch.where(first_brighter, other, under_or_over)
 
 
 class CUNetFuser(Fuser):
