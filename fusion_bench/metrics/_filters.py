@@ -77,17 +77,21 @@ def filter2_separable(x: Tensor, taps: Tensor, mode: FilterMode, step: int = 1) 
     return apply_separable(x, rows, cols)
 
 
-def filter2_3x3(x: Tensor, kernel: Tensor) -> Tensor:
-    """Matlab `filter2(kernel, x, 'same')` for a 3×3 kernel (correlation, zero padding), (..., H, W) → same."""
-    shape = x.shape
-    planes = x.reshape(-1, 1, shape[-2], shape[-1])
-    out = F.conv2d(planes, kernel.to(x)[None, None], padding=1)
-    return out.reshape(shape)
+def filter2_3x3(x: Tensor, column: tuple[float, float, float], row: tuple[float, float, float]) -> Tensor:
+    """Matlab `filter2(column' * row, x, 'same')` for a separable 3×3 kernel (correlation, zero padding).
+
+    (..., H, W) → same. Shifted adds: every 3×3 kernel MEFB uses (Sobel, Prewitt) is separable with
+    integer taps, so on integer images the result is exact whatever the summation order.
+    """
+    padded = F.pad(x, (1, 1, 1, 1))
+    height, width = x.shape[-2:]
+    across = row[0] * padded[..., :, 0:width] + row[1] * padded[..., :, 1:width + 1] + row[2] * padded[..., :, 2:]
+    return column[0] * across[..., 0:height, :] + column[1] * across[..., 1:height + 1, :] + column[2] * across[..., 2:, :]
 
 
-def conv2_3x3(x: Tensor, kernel: Tensor) -> Tensor:
-    """Matlab `conv2(x, kernel, 'same')` for a 3×3 kernel: correlation with the kernel rotated by 180°."""
-    return filter2_3x3(x, torch.flip(kernel, dims=(0, 1)))
+def conv2_3x3(x: Tensor, column: tuple[float, float, float], row: tuple[float, float, float]) -> Tensor:
+    """Matlab `conv2(x, column' * row, 'same')`: correlation with the kernel rotated by 180°."""
+    return filter2_3x3(x, column[::-1], row[::-1])
 
 
 def halve_symmetric(x: Tensor) -> Tensor:

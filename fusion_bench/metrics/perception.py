@@ -87,8 +87,9 @@ def qcb(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb
 # ---------------------------------------------------------------------------------------------- QCV
 QCV_WINDOW = 16
 QCV_ALPHA = 5
-_QCV_SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=torch.float64)
-_QCV_SOBEL_Y = torch.tensor([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], dtype=torch.float64)
+# metricsQcv.m's [-1 0 1; -2 0 2; -1 0 1] and its transpose, as (column, row) taps of the outer product.
+_QCV_SOBEL_X = ((1.0, 2.0, 1.0), (-1.0, 0.0, 1.0))
+_QCV_SOBEL_Y = ((-1.0, 0.0, 1.0), (1.0, 2.0, 1.0))
 
 
 def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
@@ -102,8 +103,8 @@ def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
     images = normalize1(torch.cat([sources, fused[None]]))
     norm_a, norm_b, norm_f = images
     sources_only = images[:2]
-    grad_x = filter2_3x3(sources_only, _QCV_SOBEL_X)
-    grad_y = filter2_3x3(sources_only, _QCV_SOBEL_Y)
+    grad_x = filter2_3x3(sources_only, *_QCV_SOBEL_X)
+    grad_y = filter2_3x3(sources_only, *_QCV_SOBEL_Y)
     saliency = block_sums(torch.sqrt(grad_x * grad_x + grad_y * grad_y) ** QCV_ALPHA, QCV_WINDOW)
 
     u, v = freqspace_meshgrid(rows, cols, device=fused.device)

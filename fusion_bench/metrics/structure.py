@@ -11,7 +11,6 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from fusion_bench.errors import ImageFormatError
@@ -31,11 +30,12 @@ from fusion_bench.metrics.registry import Convention, MetricSpec, check_conventi
 QABF_TG, QABF_KG, QABF_DG = 0.9994, -15.0, 0.5
 QABF_TA, QABF_KA, QABF_DA = 0.9879, -22.0, 0.8
 
-_SOBEL_H1 = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]], dtype=torch.float64)
-_SOBEL_H3 = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=torch.float64)
-# Piella's edge operators in metricsQw.m (Prewitt).
-_PREWITT_X = torch.tensor([[1.0, 0.0, -1.0]] * 3, dtype=torch.float64)
-_PREWITT_Y = torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]], dtype=torch.float64)
+# Kernels as (column, row) taps of their outer product: h1 = [1 2 1; 0 0 0; -1 -2 -1], h3 = h1' rotated.
+_SOBEL_H1 = ((1.0, 0.0, -1.0), (1.0, 2.0, 1.0))
+_SOBEL_H3 = ((1.0, 2.0, 1.0), (-1.0, 0.0, 1.0))
+# Piella's edge operators in metricsQw.m (Prewitt): [1 0 -1] in every row, and [1 1 1; 0 0 0; -1 -1 -1].
+_PREWITT_X = ((1.0, 1.0, 1.0), (1.0, 0.0, -1.0))
+_PREWITT_Y = ((1.0, 0.0, -1.0), (1.0, 1.0, 1.0))
 
 
 def local_moments(x: Tensor, y: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -63,8 +63,8 @@ def _nan_mean(x: Tensor) -> Tensor:
 # --------------------------------------------------------------------------------------------- Qabf
 def _sobel_strength_orientation(x: Tensor) -> tuple[Tensor, Tensor]:
     """metricsQabf.m's `conv2(·, h3|h1, 'same')` → gradient strength and atan(Sy/Sx) (π/2 where Sx = 0)."""
-    sx = conv2_3x3(x, _SOBEL_H3)
-    sy = conv2_3x3(x, _SOBEL_H1)
+    sx = conv2_3x3(x, *_SOBEL_H3)
+    sy = conv2_3x3(x, *_SOBEL_H1)
     strength = torch.sqrt(sx * sx + sy * sy)
     orientation = torch.where(sx == 0, torch.full_like(sx, math.pi / 2), torch.atan(sy / sx))
     return strength, orientation
@@ -108,11 +108,13 @@ _YANG_C = 2e-16  # ssim_yang's C1 = C2 in MEFB's metricsQc.m / metricsQy.m
 
 
 def _flat_windows(x: Tensor, size: int) -> Tensor:
-    """True where the size×size window ('valid' placement) holds one value. (B, H, W) → bool (B, H−n+1, W−n+1)."""
-    planes = x[:, None].to(torch.float32)  # 0–255 integers are exact in float32; pooling is faster there
-    highest = F.max_pool2d(planes, size, stride=1)
-    lowest = -F.max_pool2d(-planes, size, stride=1)
-    return (highest == lowest)[:, 0]
+    """True where the size×size window ('valid' placement) holds one value. (B, H, W) → bool (B, H−n+1, W−n+1).
+
+    n·Σx² = (Σx)² exactly when all n values are equal; on 0–255 integers both box sums are exact integers.
+    """
+    box = torch.ones(size, dtype=x.dtype, device=x.device)
+    sums, squares = filter2_separable(torch.stack([x, x * x]), box, "valid")
+    return size * size * squares == sums * sums
 
 
 def _ssim_yang(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -172,8 +174,8 @@ _WANG_C1, _WANG_C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,)."""
     images = torch.cat([sources, fused[None]])
-    edge_x = filter2_3x3(images, _PREWITT_X)
-    edge_y = filter2_3x3(images, _PREWITT_Y)
+    edge_x = filter2_3x3(images, *_PREWITT_X)
+    edge_y = filter2_3x3(images, *_PREWITT_Y)
     edges = torch.sqrt(edge_x * edge_x + edge_y * edge_y)
     edge_a, edge_b, edge_f = edges
     taps = gaussian_taps(11, 1.5, device=sources.device)
