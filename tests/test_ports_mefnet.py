@@ -18,7 +18,8 @@ from fusion_bench.errors import CheckpointError
 from fusion_bench.io.images import read_image
 from fusion_bench.models import create_method
 from fusion_bench.models.ports.checkpoint import load_checkpoint, read_checkpoint
-from fusion_bench.models.ports.mefnet import KEY_MAP, MEFNet, box_sum, fuse_exposure_stack, load_mefnet, \
+from fusion_bench.models.ports.common import box_sum
+from fusion_bench.models.ports.mefnet import KEY_MAP, MEFNet, fuse_exposure_stack, load_mefnet, \
     shorter_side_size
 
 pytestmark = pytest.mark.realdata

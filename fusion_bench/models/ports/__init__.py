@@ -8,3 +8,4 @@ from fusion_bench.models.ports import ifcnn  # noqa: F401  (registers ifcnn-max,
 from fusion_bench.models.ports import mefnet  # noqa: F401  (registers mefnet)
 from fusion_bench.models.ports import cunet  # noqa: F401  (registers cunet-mef, cunet-mff)
 from fusion_bench.models.ports import u2fusion  # noqa: F401  (registers u2fusion-port)
+from fusion_bench.models.ports import sesf  # noqa: F401  (registers sesf)

@@ -33,6 +33,23 @@ def truncate_to_bytes(image: torch.Tensor) -> torch.Tensor:
     return torch.floor(image.clamp(0.0, 1.0) * 255.0) / 255.0
 
 
+def _window_differences(cumulative: torch.Tensor, r: int, dim: int) -> torch.Tensor:
+    """Window sums along `dim` from a cumulative sum: the first r + 1 entries as they are, then differences
+    at offset 2r + 1, then the last r against the total (windows shrink at the borders)."""
+    length = cumulative.shape[dim]
+    head = cumulative.narrow(dim, r, r + 1)
+    middle = cumulative.narrow(dim, 2 * r + 1, length - 2 * r - 1) - cumulative.narrow(dim, 0, length - 2 * r - 1)
+    tail = cumulative.narrow(dim, length - 1, 1) - cumulative.narrow(dim, length - 2 * r - 1, r)
+    return torch.cat([head, middle, tail], dim=dim)
+
+
+def box_sum(x: torch.Tensor, r: int) -> torch.Tensor:
+    """(N, C, H, W) → sums over (2r + 1)² windows clipped to the image, computed as the authors of MEF-Net
+    and SESF-Fuse do (rows,
+    then columns, by cumulative sums); H, W > 2r + 1."""
+    return _window_differences(_window_differences(x.cumsum(dim=2), r, 2).cumsum(dim=3), r, 3)
+
+
 def order_exposures(first: torch.Tensor, second: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Two exposures (N, C, H, W) → (over, under) for each image of the batch, by mean intensity: the
     networks trained on (over, under) pairs are told which is which rather than trusting the order given."""

@@ -18,7 +18,7 @@ from torch import nn
 from fusion_bench.errors import ConfigError
 from fusion_bench.models.base import Fuser, MethodInfo
 from fusion_bench.models.ports.checkpoint import KeyMap, load_checkpoint, weight_path
-from fusion_bench.models.ports.common import from_bytes, github_weight, to_bytes
+from fusion_bench.models.ports.common import box_sum, from_bytes, github_weight, to_bytes
 from fusion_bench.models.registry import register_method
 
 EPS = 1e-8
@@ -47,22 +47,6 @@ def build_weight_net(width: int = 24, dilated: int = 4) -> nn.Sequential:
                    AdaptiveNorm(width), nn.LeakyReLU(0.2)]
     layers.append(nn.Conv2d(width, 1, 1))
     return nn.Sequential(*layers)
-
-
-def _window_differences(cumulative: torch.Tensor, r: int, dim: int) -> torch.Tensor:
-    """Window sums along `dim` from a cumulative sum: the first r + 1 entries as they are, then differences
-    at offset 2r + 1, then the last r against the total (windows shrink at the borders)."""
-    length = cumulative.shape[dim]
-    head = cumulative.narrow(dim, r, r + 1)
-    middle = cumulative.narrow(dim, 2 * r + 1, length - 2 * r - 1) - cumulative.narrow(dim, 0, length - 2 * r - 1)
-    tail = cumulative.narrow(dim, length - 1, 1) - cumulative.narrow(dim, length - 2 * r - 1, r)
-    return torch.cat([head, middle, tail], dim=dim)
-
-
-def box_sum(x: torch.Tensor, r: int) -> torch.Tensor:
-    """(N, C, H, W) → sums over (2r + 1)² windows clipped to the image, computed as the authors do (rows,
-    then columns, by cumulative sums); H, W > 2r + 1."""
-    return _window_differences(_window_differences(x.cumsum(dim=2), r, 2).cumsum(dim=3), r, 3)
 
 
 def fast_guided_filter(guide_lr: torch.Tensor, target_lr: torch.Tensor, guide_hr: torch.Tensor, r: int,
