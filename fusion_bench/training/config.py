@@ -77,6 +77,7 @@ class TrainerConfig:
     limit_val_batches: Any = 1.0
     log_every_n_steps: int = 10
     checkpoint_every_n_steps: int = 100
+    keep_checkpoints: int = 1  # step checkpoints kept besides last.ckpt (-1: all)
     deterministic: bool = False
 
 
@@ -196,6 +197,22 @@ def validate(config: DictConfig) -> None:
         except Exception as exc:
             raise ConfigError(f"metrics: {exc}") from exc
     _validate_model(config.model)
+    _validate_data(config.data)
+
+
+def _validate_data(data: DictConfig) -> None:
+    from fusion_bench.training.synthetic_exposure import TEST_SETS, ExposureModel
+
+    if data.kind != "synthetic_exposure":
+        return
+    synthetic = data.synthetic_exposure
+    forbidden = sorted(set(synthetic.mfifb_sets) & TEST_SETS)
+    if forbidden:
+        raise ConfigError(f"data.synthetic_exposure.mfifb_sets: {forbidden} are MFF test sets here and cannot "
+                          f"be training data")
+    ExposureModel(tuple(synthetic.ev_under), tuple(synthetic.ev_over), synthetic.shot, synthetic.read)
+    if not 0 <= synthetic.val_fraction < 1:
+        raise ConfigError(f"data.synthetic_exposure.val_fraction must be in [0, 1), got {synthetic.val_fraction}")
 
 
 def _validate_model(model: DictConfig) -> None:

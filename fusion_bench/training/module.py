@@ -89,6 +89,7 @@ class FusionModule(L.LightningModule):
         self.test_reference = self._reference_metrics("test/")
         self._features: list[torch.Tensor] = []
         self._reference_seen = False
+        self._pending_rng: torch.Tensor | None = None
         if feature_module:
             try:
                 hooked = network.get_submodule(feature_module)
@@ -130,10 +131,12 @@ class FusionModule(L.LightningModule):
             network.train(was_training)
 
     # ---- training ---------------------------------------------------------------------------------
-    def on_fit_start(self) -> None:
-        if not self.trainable or self.loss is None:
-            raise ConfigError(f"{type(self.network).__name__} has no trainable parameters or no loss; classical "
-                              f"methods can only be tested (fusion-bench evaluate / Trainer.test)")
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # Restored here, right before the first step after a resume, so that nothing run during
+        # start-up (loader creation, logging) consumes the generator in between.
+        if self._pending_rng is not None:
+            torch.set_rng_state(self._pending_rng)
+            self._pending_rng = None
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         sources = batch["sources"]
@@ -155,6 +158,9 @@ class FusionModule(L.LightningModule):
             update_ema(self.ema_network, self.network, self.optim.ema_decay, self.global_step)
 
     def configure_optimizers(self) -> dict:
+        if not self.trainable or self.loss is None:
+            raise ConfigError(f"{type(self.network).__name__} has no trainable parameters or no loss; classical "
+                              f"methods can only be tested (fusion-bench evaluate / Trainer.test)")
         cfg = self.optim
         params = [p for p in self.network.parameters() if p.requires_grad]
         kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -226,12 +232,15 @@ class FusionModule(L.LightningModule):
 
     # ---- checkpoints ------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # Drop path draws from torch's global generator: keep its state so a resumed step is identical.
+        checkpoint["rng_state"] = torch.get_rng_state()
         datamodule = getattr(self.trainer, "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "samples_consumed"):
             checkpoint["data_state"] = {"samples_consumed": datamodule.samples_consumed(),
                                         "seed": datamodule.config.seed}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._pending_rng = checkpoint.get("rng_state")
         state = checkpoint.get("data_state")
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if state and datamodule is not None and hasattr(datamodule, "config") and \

@@ -10,6 +10,7 @@ optimiser, LR schedule, EMA copy, step and data position), `csv/metrics.csv`, `w
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def build_trainer(config: DictConfig, run_dir: Path) -> L.Trainer:
     t = config.trainer
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="step{step:06d}",
                                  auto_insert_metric_name=False, every_n_train_steps=t.checkpoint_every_n_steps,
-                                 save_last=True, save_top_k=1, save_on_train_epoch_end=False)
+                                 save_last=True, save_top_k=t.keep_checkpoints, save_on_train_epoch_end=False)
     callbacks: list[Any] = [checkpoint]
     loggers = build_loggers(config, run_dir)
     if loggers:
@@ -134,7 +135,13 @@ def train(config: DictConfig, print_config: bool = True) -> RunResult:
     datamodule = build_datamodule(config.data)
     trainer = build_trainer(config, run_dir)
     ckpt = resume_path(config, run_dir)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None)
+    with warnings.catch_warnings():
+        # Lightning cannot see that `ResumableSampler` restarts mid-stream; its warning does not apply.
+        warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None)
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.finish()  # the next run in this process (sweeps, tests) starts its own
     if trainer.is_global_zero:
         torch.save(module.inference_network.state_dict(), run_dir / "ema_weights.pth")
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}

@@ -272,8 +272,10 @@ class SyntheticExposureDataModule(L.LightningDataModule):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         sampler = ResumableSampler(self.samples_consumed(), rank, world)
+        # Its own generator: worker seeds then do not draw from torch's global one (kept for drop path).
+        generator = torch.Generator().manual_seed(self.config.seed)
         return DataLoader(self.train_set, batch_size=self.config.batch_size, sampler=sampler,
-                          collate_fn=collate_stack, num_workers=self.config.num_workers)
+                          collate_fn=collate_stack, num_workers=self.config.num_workers, generator=generator)
 
     def val_dataloader(self) -> DataLoader:
         self.setup("validate")
