@@ -17,7 +17,7 @@ from fusion_bench.io.images import read_image, write_png
 from fusion_bench.models import list_methods
 from fusion_bench.models.base import MethodInfo
 
-CROP = 128
+CROP = 96
 METHODS = {info.name: info for info in list_methods()}
 CASES = [(name, task) for name, info in METHODS.items() for task in info.tasks]
 
