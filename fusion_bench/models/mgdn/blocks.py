@@ -17,6 +17,10 @@ from fusion_bench.models.mgdn.local_context import LocalContext
 from fusion_bench.models.mgdn.window_attention import WindowAttention
 
 
+# Tokens per chunk of the MLP branch (64k tokens: a 15 MB hidden layer at C = 30, r = 2).
+TOKEN_CHUNK = 65536
+
+
 def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
     """Stochastic depth: zero the whole branch for a random subset of samples, rescale the rest."""
     if rate == 0.0 or not training:
@@ -39,10 +43,9 @@ class MutualGuidedDynamicFilter(nn.Module):
         self.conv_out_2 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1))
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        kernels_a = self.kernel_predictor_ref(self.TCA(a, b))
-        kernels_b = self.kernel_predictor_ext(self.TCA(b, a))
-        fa = self.conv_out_1(dynamic_filter(a, kernels_a))
-        fb = self.conv_out_2(dynamic_filter(b, kernels_b))
+        # One side after the other, so that only one set of (N, k², H, W) kernels is alive at a time.
+        fa = self.conv_out_1(dynamic_filter(a, self.kernel_predictor_ref(self.TCA(a, b))))
+        fb = self.conv_out_2(dynamic_filter(b, self.kernel_predictor_ext(self.TCA(b, a))))
         return fa, fb
 
 
@@ -74,10 +77,20 @@ class FusionTransformerBlock(nn.Module):
         self.mlp = Mlp(channels, int(channels * mlp_ratio))
         self.lce = LocalContext(channels)
 
+    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
+        """drop_path(mlp(norm2(x))) over token chunks: the rC-wide hidden layer of a whole large image
+        would otherwise set the peak memory."""
+        tokens = x.reshape(-1, x.shape[-1])
+        out = torch.empty_like(tokens)
+        for start in range(0, tokens.shape[0], TOKEN_CHUNK):
+            rows = slice(start, start + TOKEN_CHUNK)
+            out[rows] = self.mlp(self.norm2(tokens[rows]))
+        return drop_path(out.view(x.shape), self.drop_path_rate, self.training)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         normed = self.norm1(x)
         x = x + drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training)
-        x = x + drop_path(self.mlp(self.norm2(x)), self.drop_path_rate, self.training)
+        x = x + self._mlp_branch(x)
         local = self.lce(normed.permute(0, 3, 1, 2))
         return x + local.permute(0, 2, 3, 1)
 

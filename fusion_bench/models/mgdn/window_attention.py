@@ -16,6 +16,8 @@ from torch import nn
 
 # The additive score for pairs that are not neighbours in the un-rolled image (the published value).
 SHIFT_MASK_VALUE = -100.0
+# Windows attended at once (at w = 4: 64k tokens, about 25 MB of q, k, v for C = 30).
+WINDOW_CHUNK = 4096
 
 
 @lru_cache(maxsize=None)
@@ -79,6 +81,15 @@ class WindowAttention(nn.Module):
         area = self.window * self.window
         return self.relative_position_bias_table[index.flatten()].view(area, area, -1).permute(2, 0, 1)
 
+    def _attend(self, windows: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """(B, w², C) windows, additive bias (1 or B, h, w², w²) → (B, w², C)."""
+        count, area, c = windows.shape
+        # 4-D (batch, heads, tokens, dim) operands take SDPA's fused CPU kernel; 5-D ones would fall back
+        # to the unfused math path.
+        q, k, v = self.qkv(windows).view(count, area, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        return self.proj(out.transpose(1, 2).reshape(count, area, c))
+
     def forward(self, x: torch.Tensor, shifted: bool) -> torch.Tensor:
         """x (N, H, W, C) → (N, H, W, C); `shifted` rolls the windows by w/2 and applies the shift mask."""
         n, h, w, c = x.shape
@@ -87,13 +98,17 @@ class WindowAttention(nn.Module):
             x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
         windows = _to_windows(x, window)
         count = windows.shape[0] // n
-        area = window * window
-        q, k, v = self.qkv(windows).view(n, count, area, 3, self.heads, c // self.heads).permute(3, 0, 1, 4, 2, 5)
-        bias = self.position_bias().to(x.dtype)
-        if shifted:
-            bias = bias + shift_mask(h, w, window).to(device=x.device, dtype=x.dtype)[:, None]
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-        out = self.proj(out.transpose(2, 3).reshape(n * count, area, c))
+        bias = self.position_bias().to(x.dtype)[None]
+        mask = shift_mask(h, w, window).to(device=x.device, dtype=x.dtype)[:, None] if shifted else None
+        out = torch.empty_like(windows)
+        # Windows are processed in chunks so that q, k, v, the scores and the per-window masks of a large
+        # image never exist all at once (they dominate the peak memory otherwise).
+        for image in range(n):
+            for start in range(0, count, WINDOW_CHUNK):
+                stop = min(start + WINDOW_CHUNK, count)
+                chunk_bias = bias if mask is None else bias + mask[start:stop]
+                rows = slice(image * count + start, image * count + stop)
+                out[rows] = self._attend(windows[rows], chunk_bias)
         out = _from_windows(out, n, h, w, window)
         if shifted:
             out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
