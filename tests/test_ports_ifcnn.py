@@ -44,7 +44,7 @@ def _as_bytes(fused: torch.Tensor) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def ifcnn_max(weights_root: Path) -> IFCNN:
-    return load_ifcnn("max", str(weights_root / "IFCNN" / "IFCNN-MAX.pth"), None)
+    return load_ifcnn("max", str(weights_root / "IFCNN" / "IFCNN-MAX.pth"))
 
 
 def test_network_matches_the_authors_float_output_on_lytro_01(ifcnn_max, data_root, reference_root) -> None:
@@ -56,7 +56,7 @@ def test_network_matches_the_authors_float_output_on_lytro_01(ifcnn_max, data_ro
 
 
 def test_mean_network_matches_the_authors_float_output_on_mefb_arno(weights_root, data_root, reference_root) -> None:
-    network = load_ifcnn("mean", str(weights_root / "IFCNN" / "IFCNN-MEAN.pth"), None)
+    network = load_ifcnn("mean", str(weights_root / "IFCNN" / "IFCNN-MEAN.pth"))
     folder = data_root / "MEFB" / "input" / "Arno"
     sources = [read_image(folder / f"Arno_{side}.png").tensor for side in "AB"]
     with torch.inference_mode():

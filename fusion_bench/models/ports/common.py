@@ -24,7 +24,7 @@ def from_bytes(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     """(H, W, C) or (H, W) uint8 → (C, H, W) float in [0, 1] on `like`'s device and dtype."""
     if array.ndim == 2:
         array = array[..., None]
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).to(like) / 255.0
+    return torch.from_numpy(np.array(array)).permute(2, 0, 1).to(like) / 255.0  # a copy: PIL arrays are read-only
 
 
 def truncate_to_bytes(image: torch.Tensor) -> torch.Tensor:

@@ -109,7 +109,7 @@ class CUNetFuser(Fuser):
 
 _REPOSITORY = "cindydeng1991/TPAMI-CU-Net"
 _COMMIT = "ac43ffccfe3a2c10e095a2fedd060d378c393b80"
-_LICENCE = "no licence file upstream (weights published by the authors for research use)"
+_LICENCE = "no licence file upstream"
 _PAPER = ("X. Deng, P. L. Dragotti, Deep convolutional neural network for multi-modal image restoration and "
           "fusion, IEEE TPAMI 43(10) (2021) 3333-3348")
 WEIGHTS: dict[Task, WeightFile] = {

@@ -160,7 +160,7 @@ _REPOSITORY = "uzeful/IFCNN"
 _COMMIT = "8fe59c2b1553e52acc793986208ca479d134a8da"
 _PAPER = ("Y. Zhang, Y. Liu, P. Sun, H. Yan, X. Zhao, L. Zhang, IFCNN: A general image fusion framework based "
           "on convolutional neural network, Information Fusion 54 (2020) 99-118")
-_LICENCE = "no licence file upstream (weights published by the authors for research use)"
+_LICENCE = "no licence file upstream"
 
 MAX_WEIGHTS = github_weight("IFCNN/IFCNN-MAX.pth", _REPOSITORY, _COMMIT, "Code/snapshots/IFCNN-MAX.pth",
                             "6022b44c88a2f0367ba9b08fcdf0d663745d9a966fca0ee1f41867797b6ff53f", 337094, _LICENCE)
@@ -194,22 +194,25 @@ MEAN_INFO = MethodInfo(
 )
 
 
-def load_ifcnn(fusion: Fusion, weights_path: str | None, published) -> IFCNN:
-    """An `IFCNN` in eval mode with weights from `weights_path` or the published file."""
+PUBLISHED = {"max": MAX_WEIGHTS, "mean": MEAN_WEIGHTS}
+
+
+def load_ifcnn(fusion: Literal["max", "mean"], weights_path: str | None = None) -> IFCNN:
+    """An `IFCNN` in eval mode with weights from `weights_path` or the published file for `fusion`."""
     network = IFCNN(fusion)
-    load_checkpoint(network, weight_path(weights_path, published), KEY_MAP)
+    load_checkpoint(network, weight_path(weights_path, PUBLISHED[fusion]), KEY_MAP)
     return network.eval()
 
 
 @register_method(MAX_INFO)
 def build_ifcnn_max(config: dict) -> IFCNNFuser:
-    return IFCNNFuser(load_ifcnn("max", config["weights_path"], MAX_WEIGHTS), "focus", config)
+    return IFCNNFuser(load_ifcnn("max", config["weights_path"]), "focus", config)
 
 
 @register_method(MEAN_INFO)
 def build_ifcnn_mean(config: dict) -> IFCNNFuser:
-    if not config["clahe_clip_limit"] > 0 or int(config["clahe_tiles"]) != config["clahe_tiles"] \
-            or config["clahe_tiles"] < 1:
+    tiles = config["clahe_tiles"]
+    if not config["clahe_clip_limit"] > 0 or int(tiles) != tiles or tiles < 1:
         raise ConfigError(f"ifcnn-mean: clahe_clip_limit must be > 0 and clahe_tiles a positive integer, got "
                           f"{config['clahe_clip_limit']!r}, {config['clahe_tiles']!r}")
-    return IFCNNFuser(load_ifcnn("mean", config["weights_path"], MEAN_WEIGHTS), "exposure", config)
+    return IFCNNFuser(load_ifcnn("mean", config["weights_path"]), "exposure", config)

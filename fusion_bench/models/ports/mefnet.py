@@ -162,7 +162,7 @@ class MEFNetFuser(Fuser):
 WEIGHTS = github_weight("MEFNet/MEFNet_release.pt", "makedede/MEFNet", "d2b87b425e425e497bc02e582ca3a15100c45023",
                         "checkpoint/MEFNet_release.pt",
                         "8d524b43086cff513c36ae34814669ea4d1cbee4014d394b1a921b5114360b1b", 333528,
-                        "no licence file upstream (weights published by the authors for research use)")
+                        "no licence file upstream")
 
 INFO = MethodInfo(
     name="mefnet",
