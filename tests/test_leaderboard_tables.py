@@ -101,3 +101,15 @@ def test_generate_writes_pages_csv_and_figures(tmp_path: Path):
     assert lytro_en["ours"] == pytest.approx(7.6) and lytro_en["difference"] == pytest.approx(7.6 - 7.54)
     assert np.isnan(reproduction[reproduction["dataset"] == "SICE"]["ours"].iloc[0])
     assert "gff vs GFF" not in readme  # no published GFF in the fixture
+
+
+def test_mean_rank_uses_the_metrics_every_row_has():
+    results = make_results()
+    partial = results[~((results["method"] == "ASR") & results["metric"].isin(["SF", "SD"]))]
+    mean, _, images = aggregate(partial)
+    ranked = ranks(mean, DIRECTIONS)
+    # EN and CE only: mgdn-mff (1, 2), gff (2, 1), ASR (3, 3)
+    assert ranked.loc[("mgdn-mff", RUN_HERE), "mean rank"] == pytest.approx(1.5)
+    assert ranked.loc[("ASR", PUBLISHED_OUTPUTS), "mean rank"] == 3
+    markdown = to_markdown(leaderboard_frame(mean, None, images, ranked, DIRECTIONS))
+    assert "–" in markdown.splitlines()[-1]  # ASR's missing SF/SD

@@ -15,8 +15,8 @@ from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_H
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
-from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, latest_runs, leaderboard_frame, rank_frame, ranks,
-                                             to_markdown)
+from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, latest_runs, leaderboard_frame, rank_basis,
+                                             rank_frame, ranks, to_markdown)
 
 PROVENANCE_MEANING = {
     RUN_HERE: "fused and scored by fusion_bench on this machine (registered method; its label, e.g. a "
@@ -94,9 +94,12 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
     mean_csv = _write_csv(export.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_mean.csv")
     std_csv = _write_csv(std, csv_dir / f"{stem}_std.csv")
     rank_csv = _write_csv(ranked.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_ranks.csv")
+    basis = rank_basis(mean)
+    over = ("all metrics shown" if len(basis) == len(mean.columns)
+            else f"the {len(basis)} metrics every row has ({', '.join(basis)})")
     caption = (f"Mean over the {n_images} images of {dataset}; metrics in the `{convention}` convention. "
                f"↑ higher is better, ↓ lower is better; **bold** is the best value of a column; rows sorted by "
-               f"mean rank; `images` is the number of images a row was scored on.")
+               f"mean rank over {over}; `images` is the number of images a row was scored on.")
     lines = [f"## {dataset}, `{convention}` convention", "", f"Table: {caption}", ""]
     if note:
         lines += [note, ""]

@@ -48,12 +48,20 @@ def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series
     return mean, std, images
 
 
+def rank_basis(mean: pd.DataFrame) -> list[str]:
+    """The metrics the mean rank averages: those every row has (rows scored on different metric sets, e.g.
+    MEFB's 20 published scores beside a run on fewer, are compared on what they share); all if none is."""
+    complete = [metric for metric in mean.columns if mean[metric].notna().all()]
+    return complete or list(mean.columns)
+
+
 def ranks(mean: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
-    """Rank (1 = best, ties share the best rank) of every row per metric, and their mean as "mean rank"."""
+    """Rank (1 = best, ties share the best rank) of every row per metric, and "mean rank" over
+    `rank_basis(mean)`."""
     ranked = pd.DataFrame(index=mean.index)
     for metric in mean.columns:
         ranked[metric] = mean[metric].rank(ascending=not higher_is_better[metric], method="min")
-    ranked["mean rank"] = ranked.mean(axis=1, skipna=True)
+    ranked["mean rank"] = ranked[rank_basis(mean)].mean(axis=1, skipna=True)
     return ranked
 
 
