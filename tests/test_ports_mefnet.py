@@ -8,8 +8,6 @@ and the output moves by up to 3e-3. The test therefore runs with two threads, as
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch

@@ -2,7 +2,7 @@
 `ifcnn-mean` (multi-exposure), any number of sources.
 
 The network (`IFCNN`) extracts features of each source with shared weights, fuses them element-wise
-(max, mean or sum) and reconstructs. The protocols are the authors' test scripts (`Code/IFCNN_Main.py`):
+(max or mean) and reconstructs. The protocols are the authors' test scripts (`Code/IFCNN_Main.py`):
 
 - focus (`ifcnn-max`): RGB normalised with the ImageNet statistics, output de-normalised, clamped and
   truncated to 8 bits. Grey sources are repeated to three channels without normalisation and the output
@@ -30,7 +30,7 @@ from fusion_bench.models.ports.checkpoint import BATCHNORM_COUNTER, KeyMap, load
 from fusion_bench.models.ports.common import from_bytes, github_weight, to_bytes, truncate_to_bytes
 from fusion_bench.models.registry import register_method
 
-Fusion = Literal["max", "mean", "sum"]
+Fusion = Literal["max", "mean"]
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # The published files have no BatchNorm step counters.
@@ -58,8 +58,8 @@ class IFCNN(nn.Module):
 
     def __init__(self, fusion: Fusion) -> None:
         super().__init__()
-        if fusion not in ("max", "mean", "sum"):
-            raise ConfigError(f"IFCNN fusion must be 'max', 'mean' or 'sum', got {fusion!r}")
+        if fusion not in ("max", "mean"):
+            raise ConfigError(f"IFCNN fusion must be 'max' or 'mean', got {fusion!r}")
         self.fusion = fusion
         self.conv1 = nn.Conv2d(3, 64, 7, bias=False)
         self.conv2 = ConvBN(64)
@@ -69,12 +69,7 @@ class IFCNN(nn.Module):
     def forward(self, sources: Sequence[torch.Tensor]) -> torch.Tensor:
         features = torch.stack([self.conv2(self.conv1(F.pad(x, (3, 3, 3, 3), mode="replicate")))
                                 for x in sources])
-        if self.fusion == "max":
-            fused = features.amax(dim=0)
-        elif self.fusion == "sum":
-            fused = features.sum(dim=0)
-        else:
-            fused = features.mean(dim=0)
+        fused = features.amax(dim=0) if self.fusion == "max" else features.mean(dim=0)
         return self.conv4(self.conv3(fused))
 
 
@@ -197,7 +192,7 @@ MEAN_INFO = MethodInfo(
 PUBLISHED = {"max": MAX_WEIGHTS, "mean": MEAN_WEIGHTS}
 
 
-def load_ifcnn(fusion: Literal["max", "mean"], weights_path: str | None = None) -> IFCNN:
+def load_ifcnn(fusion: Fusion, weights_path: str | None = None) -> IFCNN:
     """An `IFCNN` in eval mode with weights from `weights_path` or the published file for `fusion`."""
     network = IFCNN(fusion)
     load_checkpoint(network, weight_path(weights_path, PUBLISHED[fusion]), KEY_MAP)
