@@ -227,3 +227,18 @@ def test_metric_collection_keys_and_values() -> None:
     assert set(values) == {"EN", "CE", "FMI"}
     for name in ("EN", "CE", "FMI"):
         assert values[name].item() == pytest.approx(get_metric(name).function([a, b], f).item(), rel=1e-14)
+
+
+def test_normalize1_lookup_equals_per_pixel_normalize1() -> None:
+    from fusion_bench.metrics._filters import normalize1
+    from fusion_bench.metrics.information import _normalised
+
+    generator = torch.Generator().manual_seed(5)
+    planes = torch.randint(3, 201, (4, 30, 30), generator=generator).to(torch.float64)
+    planes[1] = 0.0  # all-zero plane: normalize1 leaves it unchanged
+    planes[2, :15] = 0.0
+    stretched, valid = _normalised(planes)
+    assert valid.tolist() == [True, True, True, True]
+    assert torch.equal(stretched, normalize1(planes))
+    _, valid = _normalised(torch.full((1, 4, 4), 7.0))
+    assert valid.tolist() == [False]

@@ -13,6 +13,7 @@ metrics); this module is what metric code, the CLI and users call.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from torch import Tensor
@@ -28,6 +29,7 @@ __all__ = [
     "to_uint8_values",
     "to_gray_matlab",
     "prepare_planes",
+    "shared_planes",
     "per_channel",
 ]
 
@@ -62,10 +64,45 @@ def prepare_planes(sources: Sequence[Tensor], fused: Tensor, convention: Convent
     return metric_planes(sources, fused, check_convention(convention))
 
 
+class _LastPlanes(threading.local):
+    """The planes of the last (sources, fused, convention) prepared in this thread, with the input tensors
+    themselves (identity and in-place version counter identify them; holding them keeps ids unique)."""
+
+    key: tuple[tuple[Tensor, ...], Tensor, str] | None = None
+    versions: tuple[int, ...] = ()
+    planes: tuple[Tensor, Tensor, int] | None = None
+
+
+_LAST = _LastPlanes()
+
+
+def _same_inputs(key: tuple[tuple[Tensor, ...], Tensor, str], sources: Sequence[Tensor], fused: Tensor,
+                 convention: str) -> bool:
+    cached_sources, cached_fused, cached_convention = key
+    return (cached_convention == convention and cached_fused is fused and len(cached_sources) == len(sources)
+            and all(x is y for x, y in zip(cached_sources, sources)))
+
+
+def shared_planes(name: str, sources: Sequence[Tensor], fused: Tensor, convention: Convention,
+                  n_sources: int | None = 2) -> tuple[Tensor, Tensor, int]:
+    """`validate_inputs` + `prepare_planes`, reusing the previous call's result when it was for the very same
+    tensors (unchanged since) and convention: scoring one image with many metrics validates and converts it
+    once instead of once per metric."""
+    if n_sources is not None and len(sources) != n_sources:
+        validate_inputs(name, sources, fused, n_sources)
+    versions = tuple(t._version for t in (*sources, fused))
+    if _LAST.key is not None and _same_inputs(_LAST.key, sources, fused, convention) and _LAST.versions == versions:
+        assert _LAST.planes is not None
+        return _LAST.planes
+    validate_inputs(name, sources, fused, n_sources)
+    planes = prepare_planes(sources, fused, convention)
+    _LAST.key, _LAST.versions, _LAST.planes = (tuple(sources), fused, convention), versions, planes
+    return planes
+
+
 def per_channel(plane_metric: PlaneMetric, name: str, sources: Sequence[Tensor], fused: Tensor,
                 convention: Convention, n_sources: int | None = 2) -> Tensor:
-    """Validate, prepare planes, apply `plane_metric(sources (K, B, H, W), fused (B, H, W)) -> (B,)` and
-    average each image's channels as MEFB does → (N,) float64."""
-    validate_inputs(name, sources, fused, n_sources)
-    source_planes, fused_planes, channels = prepare_planes(sources, fused, convention)
+    """Validate, prepare planes (see `shared_planes`), apply `plane_metric(sources (K, B, H, W), fused (B, H, W))
+    -> (B,)` and average each image's channels as MEFB does → (N,) float64."""
+    source_planes, fused_planes, channels = shared_planes(name, sources, fused, convention, n_sources)
     return channel_mean(plane_metric(source_planes, fused_planes), channels)

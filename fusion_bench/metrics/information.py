@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fusion_bench.metrics._filters import MATLAB_EPS, normalize1
+from fusion_bench.metrics._filters import MATLAB_EPS, matlab_round
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
@@ -97,11 +97,22 @@ def psnr(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mef
 # ---------------------------------------------------------- NMI, QNCIE, TE: Z. Liu's joint-histogram code
 
 def _normalised(planes: Tensor) -> tuple[Tensor, Tensor]:
-    """`normalize1` of each plane → (levels with NaN planes zeroed, valid (B,)). A constant non-zero plane gives
-    0/0 = NaN in `normalize1`, which makes MEFB's histogram indexing fail; we score such planes as NaN."""
-    stretched = normalize1(planes)
-    valid = ~torch.isnan(stretched).flatten(-2).any(dim=-1)
-    return torch.nan_to_num(stretched, nan=0.0), valid
+    """`normalize1` of each plane of integer levels → (levels with NaN planes zeroed, valid (B,)).
+
+    Computed as `_filters.normalize1` does, round((v − min)/(max − min)·255) with the same float operations,
+    but on the 256 possible levels and then looked up per pixel, which is several times cheaper than the
+    per-pixel arithmetic. A constant non-zero plane gives 0/0 = NaN in `normalize1`, which makes MEFB's
+    histogram indexing fail; we score such planes as NaN.
+    """
+    flat = planes.flatten(-2)
+    low = flat.amin(dim=-1, keepdim=True)
+    high = flat.amax(dim=-1, keepdim=True)
+    levels = torch.arange(LEVELS, dtype=planes.dtype, device=planes.device).expand(planes.shape[0], LEVELS)
+    table = matlab_round((levels - low) / (high - low) * 255)
+    table = torch.where((high == 0) & (low == 0), levels, table)
+    valid = ~((high == low) & (high != 0)).squeeze(-1)
+    table = torch.where(valid[:, None], table, 0.0)
+    return torch.gather(table, 1, flat.long()).reshape(planes.shape), valid
 
 
 def _mutual_information(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
