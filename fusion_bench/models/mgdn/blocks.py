@@ -91,8 +91,8 @@ class FusionTransformerBlock(nn.Module):
         normed = self.norm1(x)
         x = x + drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training)
         x = x + self._mlp_branch(x)
-        local = self.lce(normed.permute(0, 3, 1, 2))
-        return x + local.permute(0, 2, 3, 1)
+        local = self.lce(normed.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        return x + local.contiguous()
 
 
 class ResidualGroup(nn.Module):
@@ -129,7 +129,9 @@ class MGDNBlock(nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         fa, fb = self.MGF(a, b)
         x = self.adjust_channel(torch.cat((fa, fb), dim=1))
-        x = self.residual_group(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        # Contiguous tokens: every residual add, norm and linear of the group then runs on one layout
+        # (a permuted view would make each of them a strided transpose).
+        x = self.residual_group(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
         res = self.dilated_conv(x)
         return (self.adjust_channel_01(torch.cat((res, fa), dim=1)),
                 self.adjust_channel_02(torch.cat((res, fb), dim=1)))

@@ -28,12 +28,27 @@ def _kernel_side(features: torch.Tensor, kernels: torch.Tensor) -> int:
     return side
 
 
+# Output values per strip of rows: 2^18 floats (1 MB) stay in a core's cache while all k² taps are added
+# to them, where whole-image taps would stream the output through memory k² times (2.5x slower measured
+# at 520x520, C = 30).
+STRIP_ELEMENTS = 1 << 18
+
+
 def _shifted_sum(padded: torch.Tensor, kernels: torch.Tensor, side: int, height: int, width: int) -> torch.Tensor:
-    """Σ_t view_t(padded) · kernels[:, t]: (N, C, H+k-1, W+k-1), (N, k², H, W) → (N, C, H, W)."""
-    out = padded[:, :, :height, :width] * kernels[:, :1]
-    for tap in range(1, side * side):
-        row, col = divmod(tap, side)
-        out.addcmul_(padded[:, :, row:row + height, col:col + width], kernels[:, tap:tap + 1])
+    """Σ_t view_t(padded) · kernels[:, t]: (N, C, H+k-1, W+k-1), (N, k², H, W) → (N, C, H, W).
+
+    Computed strip by strip of output rows, taps in order 0 … k²−1 (the same sum for any strip height).
+    """
+    n, channels = padded.shape[:2]
+    out = padded.new_empty(n, channels, height, width)
+    rows = max(1, STRIP_ELEMENTS // (n * channels * width))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        strip = out[:, :, top:bottom]
+        torch.mul(padded[:, :, top:bottom, :width], kernels[:, :1, top:bottom], out=strip)
+        for tap in range(1, side * side):
+            row, col = divmod(tap, side)
+            strip.addcmul_(padded[:, :, top + row:bottom + row, col:col + width], kernels[:, tap:tap + 1, top:bottom])
     return out
 
 
