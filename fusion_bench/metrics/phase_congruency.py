@@ -145,7 +145,7 @@ def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
                                 s=(rows, cols))
         odd = torch.fft.irfft2(torch.view_as_complex(spectrum.flip(-1) * bank.odd_half[o][None, :, :, :, None]
                                                      * _FLIP_SIGN.to(spectrum)), s=(rows, cols))
-        amplitude = torch.sqrt(even * even + odd * odd)
+        amplitude = torch.hypot(even, odd)
         sum_an = amplitude.sum(dim=1)
         sum_even, sum_odd = even.sum(dim=1), odd.sum(dim=1)
         max_an = amplitude.amax(dim=1)
@@ -153,7 +153,7 @@ def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         mean_even, mean_odd = sum_even / x_energy, sum_odd / x_energy
         # Σ_s (E·mE + O·mO) collapses to sums over scales; only the |E·mO − O·mE| term needs each scale.
         energy = (sum_even * mean_even + sum_odd * mean_odd
-                  - torch.abs(even * mean_odd[:, None] - odd * mean_even[:, None]).sum(dim=1))
+                  - torch.abs(torch.addcmul(even * mean_odd[:, None], odd, mean_even[:, None], value=-1)).sum(dim=1))
 
         median_e2n = matlab_median((amplitude[:, 0] ** 2).reshape(images.shape[0], -1))
         noise_power = (-median_e2n / math.log(0.5)) / bank.mean_sq_filter[o]
