@@ -9,7 +9,9 @@ The image: the 512×512 top-left crop of Lytro pair 01 (sources) and their pixel
 then `--runs` timed calls of the torch functional form (MEFB convention) and of the NumPy version
 (`metrics_numpy_information.py`, `metrics_numpy_structure.py`), interleaved so both see the same machine
 load; the median seconds, their ratio and the largest relative difference of the values are printed.
-Then the full set through `compute_metrics` (what `fusion-bench evaluate` calls), torch only, and the sum
+Per-metric torch times exclude input validation and the conversion to 0–255 planes, which a run over
+many metrics does once per image (`conventions.shared_planes`); that cost is printed separately. Then the
+full set through `compute_metrics` (what `fusion-bench evaluate` calls), torch only, and the sum
 of the NumPy medians.
 """
 
@@ -29,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fusion_bench.io.images import read_image, to_uint8  # noqa: E402
+from fusion_bench.metrics.conventions import shared_planes  # noqa: E402
 from fusion_bench.metrics.registry import compute_metrics, list_metrics  # noqa: E402
 
 SIZE = 512
@@ -109,6 +112,10 @@ def main() -> None:
         else:
             print(f"{spec.name:<9} {torch_median:>9.4f} {'-':>9} {'-':>11} {'-':>12}")
     names = [spec.name for spec in specs]
+    prepare = statistics.median(
+        timed(lambda: shared_planes("benchmark", [s.clone() for s in sources], fused.clone(), "mefb"))[0]
+        for _ in range(args.runs))
+    print(f"validation + 0–255 planes, once per image and convention (not in the per-metric times): {prepare:.4f} s")
     compute_metrics(sources, fused, names)
     full = statistics.median(timed(lambda: compute_metrics(sources, fused, names))[0] for _ in range(args.runs))
     print(f"full set ({len(names)} metrics) via compute_metrics: {full:.3f} s/image "

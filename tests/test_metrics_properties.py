@@ -242,3 +242,15 @@ def test_normalize1_lookup_equals_per_pixel_normalize1() -> None:
     assert torch.equal(stretched, normalize1(planes))
     _, valid = _normalised(torch.full((1, 4, 4), 7.0))
     assert valid.tolist() == [False]
+
+
+def test_shared_planes_are_recomputed_when_inputs_change() -> None:
+    a, b, f = _image(80), _image(81), _image(82)
+    sf = get_metric("SF").function
+    first = sf([a, b], f)
+    assert sf([a, b], f, convention="gray").item() != first.item()
+    f.mul_(0.5)  # in place: same tensor object, new version
+    assert sf([a, b], f).item() == pytest.approx(first.item() * 0.5, rel=1e-2)
+    assert sf([a, b], f.clone()).item() == sf([a, b], f).item()
+    with pytest.raises(ImageFormatError, match="outside"):
+        sf([a, b], f.add_(1.0))

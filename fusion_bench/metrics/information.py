@@ -17,6 +17,7 @@ from torch import Tensor
 
 from fusion_bench.metrics._filters import MATLAB_EPS, matlab_round
 from fusion_bench.metrics.conventions import per_channel
+from fusion_bench.metrics.gradient import sobel_responses
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
 LEVELS = 256
@@ -234,23 +235,16 @@ def sobel_edges(planes: Tensor) -> Tensor:
     |bx| ≥ |by| − 100·eps, or a vertical one with |by| ≥ |bx| − 100·eps (left/up neighbour ≤, right/down <;
     a missing neighbour at the border counts as satisfied).
     """
-    op = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]], dtype=planes.dtype,
-                      device=planes.device) / 8
-    padded = F.pad(planes[:, None], (1, 1, 1, 1), mode="replicate")
-    gradients = F.conv2d(padded, torch.stack([op.T, op])[:, None])
-    bx, by = gradients[:, 0], gradients[:, 1]
+    sobel, sobel_transposed = sobel_responses(planes)
+    bx, by = sobel_transposed / 8, sobel / 8  # exact: the responses are integers, 8 a power of two
     b = bx * bx + by * by
     cutoff = 4 * b.mean(dim=(-2, -1), keepdim=True)
-    bx, by = bx.abs(), by.abs()
-    true_column = torch.ones_like(b[..., :, :1], dtype=torch.bool)
-    true_row = torch.ones_like(b[..., :1, :], dtype=torch.bool)
-    left = torch.cat([true_column, b[..., :, :-1] <= b[..., :, 1:]], dim=-1)
-    right = torch.cat([b[..., :, :-1] > b[..., :, 1:], true_column], dim=-1)
-    up = torch.cat([true_row, b[..., :-1, :] <= b[..., 1:, :]], dim=-2)
-    down = torch.cat([b[..., :-1, :] > b[..., 1:, :], true_row], dim=-2)
+    # −inf outside the image makes every comparison with a missing neighbour true, as MATLAB's border rule.
+    padded = F.pad(b, (1, 1, 1, 1), value=-math.inf)
     tolerance = 100 * MATLAB_EPS
-    horizontal = (bx >= by - tolerance) & left & right
-    vertical = (by >= bx - tolerance) & up & down
+    bx, by = bx.abs(), by.abs()
+    horizontal = (bx >= by - tolerance) & (padded[..., 1:-1, :-2] <= b) & (b > padded[..., 1:-1, 2:])
+    vertical = (by >= bx - tolerance) & (padded[..., :-2, 1:-1] <= b) & (b > padded[..., 2:, 1:-1])
     return (b > cutoff) & (horizontal | vertical)
 
 
@@ -259,11 +253,12 @@ def window_patterns(edges: Tensor, window: int = FMI_WINDOW) -> Tensor:
     Matlab's column-major order `sub(:)`. (B, H, W) bool → (B, H−w+1, W−w+1) int64."""
     height, width = edges.shape[-2:]
     out_h, out_w = height - window + 1, width - window + 1
-    codes = torch.zeros(edges.shape[0], out_h, out_w, dtype=torch.long, device=edges.device)
+    # int16 holds the 9 bits of a 3×3 window and keeps the nine shifted adds cheap.
+    codes = torch.zeros(edges.shape[0], out_h, out_w, dtype=torch.int16, device=edges.device)
     for k in range(window * window):
         row, col = k % window, k // window
-        codes |= edges[:, row:row + out_h, col:col + out_w].long() << k
-    return codes
+        codes += edges[:, row:row + out_h, col:col + out_w].to(torch.int16) << k
+    return codes.to(torch.long)
 
 
 def _pattern_bits(codes: Tensor, length: int) -> Tensor:
@@ -344,6 +339,8 @@ def fmi_planes(sources: Tensor, fused: Tensor, window: int = FMI_WINDOW) -> Tens
     replacement when scoring B, so an all-zero fused window counts as all-one against B whenever A's window
     differs from it.
     """
+    if window != FMI_WINDOW:
+        raise ValueError(f"FMI is implemented for MEFB's 3×3 windows (a 2^18-entry pattern table), not {window}")
     length = window * window
     a_codes = window_patterns(sobel_edges(sources[0]), window)
     b_codes = window_patterns(sobel_edges(sources[1]), window)
