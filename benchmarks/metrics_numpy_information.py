@@ -5,6 +5,9 @@ MEFB's Matlab code written the obvious way, one plane at a time (`np.bincount` h
 `scipy.ndimage.correlate`), and FMI vectorised over all windows with NumPy (no pattern table).
 
     NUMPY_METRICS[name](sources, fused) -> float   # sources: list of uint8 (H, W[, 3]); fused: uint8
+
+RGB or all-grey inputs (the grey-source/RGB-fused case takes channel 1 everywhere; AG's unrounded
+rgb2gray exception is not reproduced here).
 """
 
 from __future__ import annotations

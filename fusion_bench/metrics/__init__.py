@@ -24,8 +24,13 @@ for _family in FAMILY_MODULES:
         if _exc.name != f"fusion_bench.metrics.{_family}":
             raise
 
+from fusion_bench.metrics.classes import FusionMetric, build_metric_collection, metric_class  # noqa: E402
+
 __all__ = [
     "CONVENTIONS",
+    "FusionMetric",
+    "build_metric_collection",
+    "metric_class",
     "Convention",
     "MetricSpec",
     "compute_metrics",
