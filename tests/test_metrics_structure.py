@@ -2,7 +2,7 @@
 GNU Octave) and on properties.
 
 Tolerance: relative error ≤ 1e-4 (issue 3). Measured: Qabf, QP, QW, MEF-SSIM agree to ≤ 2e-7 on every
-reference images. QC and QY are decided by rounding noise wherever a 7×7 window is flat (MEFB's constants
+reference image. QC and QY are decided by rounding noise wherever a 7×7 window is flat (MEFB's constants
 are 2e-16), so a summation order other than Octave's conv2 moves them by up to a few percent
 (docs/metrics_structure.md); they are held to 1e-4 where that noise is below it (lytro_01; QY of lytro_03
 also, 1.7e-5, not run here for time) and to 3e-2 on other references that lie in [0, 1].
