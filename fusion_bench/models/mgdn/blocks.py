@@ -132,6 +132,6 @@ class MGDNBlock(nn.Module):
         # Contiguous tokens: every residual add, norm and linear of the group then runs on one layout
         # (a permuted view would make each of them a strided transpose).
         x = self.residual_group(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
-        res = self.dilated_conv(x)
+        res = self.dilated_conv(x.contiguous())
         return (self.adjust_channel_01(torch.cat((res, fa), dim=1)),
                 self.adjust_channel_02(torch.cat((res, fb), dim=1)))
