@@ -22,7 +22,7 @@ from fusion_bench.metrics._filters import (
     gaussian_taps,
     normalize1,
 )
-from fusion_bench.metrics._planes import channel_mean, check_inputs, metric_planes
+from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
 
@@ -79,9 +79,7 @@ def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qcb(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Chen–Blum human-perception metric Q_CB, per RGB channel then averaged. → (N,)."""
-    check_inputs("QCB", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qcb_planes(planes, fused_planes), channels)
+    return per_channel(qcb_planes, "QCB", sources, fused, convention)
 
 
 # ---------------------------------------------------------------------------------------------- QCV
@@ -119,9 +117,7 @@ def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qcv(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Chen–Varshney regional perceptual distortion Q_CV, per RGB channel then averaged (lower is better). → (N,)."""
-    check_inputs("QCV", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qcv_planes(planes, fused_planes), channels)
+    return per_channel(qcv_planes, "QCV", sources, fused, convention)
 
 
 # ---------------------------------------------------------------------------------------------- VIF
@@ -192,9 +188,7 @@ def vif_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def vif(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Han et al.'s visual-information-fidelity fusion metric, per RGB channel then averaged. → (N,)."""
-    check_inputs("VIF", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(vif_planes(planes, fused_planes), channels)
+    return per_channel(vif_planes, "VIF", sources, fused, convention)
 
 
 for _spec in (

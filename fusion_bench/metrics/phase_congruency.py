@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median
-from fusion_bench.metrics._planes import channel_mean, check_inputs, metric_planes
+from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention
 
 # myphasecong3.m defaults (checkargs), all used by MEFB's metricsQp.m.
@@ -219,7 +219,5 @@ def qp_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qp(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Zhao et al.'s phase-congruency metric QP, per RGB channel then averaged. → (N,)."""
-    check_inputs("QP", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qp_planes(planes, fused_planes), channels)
+    return per_channel(qp_planes, "QP", sources, fused, convention)
 

@@ -22,7 +22,7 @@ from fusion_bench.metrics._filters import (
     gaussian_taps,
     halve_symmetric,
 )
-from fusion_bench.metrics._planes import channel_mean, check_inputs, gray_levels, metric_planes, to_levels
+from fusion_bench.metrics.conventions import per_channel, shared_planes
 from fusion_bench.metrics.phase_congruency import qp
 from fusion_bench.metrics.registry import Convention, MetricSpec, check_convention, register_metric
 
@@ -98,9 +98,7 @@ def qabf_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qabf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Xydeas–Petrović gradient-based fusion quality Q^{AB/F}, per RGB channel then averaged. → (N,)."""
-    check_inputs("Qabf", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qabf_planes(planes, fused_planes), channels)
+    return per_channel(qabf_planes, "Qabf", sources, fused, convention)
 
 
 # ---------------------------------------------------------------------------------------- QC, QY
@@ -143,9 +141,7 @@ def qc_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qc(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Cvejić et al.'s covariance-weighted SSIM metric Q_C, per RGB channel then averaged. → (N,)."""
-    check_inputs("QC", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qc_planes(planes, fused_planes), channels)
+    return per_channel(qc_planes, "QC", sources, fused, convention)
 
 
 def qy_planes(sources: Tensor, fused: Tensor) -> Tensor:
@@ -162,9 +158,7 @@ def qy_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qy(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Yang et al.'s SSIM-based metric Q_Y, per RGB channel then averaged. → (N,)."""
-    check_inputs("QY", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qy_planes(planes, fused_planes), channels)
+    return per_channel(qy_planes, "QY", sources, fused, convention)
 
 
 # --------------------------------------------------------------------------------------------- QW
@@ -192,9 +186,7 @@ def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def qw(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Piella–Heijmans weighted/edge-dependent fusion quality index Q_W, per RGB channel then averaged. → (N,)."""
-    check_inputs("QW", sources, fused)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(qw_planes(planes, fused_planes), channels)
+    return per_channel(qw_planes, "QW", sources, fused, convention)
 
 
 # ---------------------------------------------------------------------------------------- MEF-SSIM
@@ -286,10 +278,9 @@ def mef_ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
 def mef_ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Ma et al.'s multi-scale MEF-SSIM on Matlab `rgb2gray` luminance (both conventions). Any number ≥ 2 of
     sources. → (N,)."""
-    check_inputs("MEF-SSIM", sources, fused, n_sources=None)
     check_convention(convention)
-    planes = torch.stack([gray_levels(to_levels(s))[:, 0] for s in sources])
-    return mef_ssim_planes(planes, gray_levels(to_levels(fused))[:, 0])
+    planes, fused_planes, _ = shared_planes("MEF-SSIM", sources, fused, "gray", n_sources=None)
+    return mef_ssim_planes(planes, fused_planes)
 
 
 # ------------------------------------------------------------------------------------------- SSIM
@@ -304,9 +295,7 @@ def ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
 
 def ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
     """Plain SSIM (Wang et al. 2004), averaged over the sources; per RGB channel (mefb) or on grey. → (N,)."""
-    check_inputs("SSIM", sources, fused, n_sources=None)
-    planes, fused_planes, channels = metric_planes(sources, fused, convention)
-    return channel_mean(ssim_planes(planes, fused_planes), channels)
+    return per_channel(ssim_planes, "SSIM", sources, fused, convention, n_sources=None)
 
 
 for _spec in (
