@@ -48,6 +48,21 @@ def local_moments(x: Tensor, y: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, T
     return mu_x, mu_y, xx - mu_x * mu_x, yy - mu_y * mu_y, xy - mu_x * mu_y
 
 
+def image_moments(images: Tensor, pairs: Sequence[tuple[int, int]], taps: Tensor
+                  ) -> tuple[Tensor, Tensor, list[Tensor]]:
+    """`local_moments` for several pairs of images at once, filtering each image's planes only once.
+
+    images: (K, B, H, W) → means (K, B, H', W'), variances (K, B, H', W'), one covariance per pair.
+    The values are those of separate `local_moments` calls (the same operations on the same planes).
+    """
+    count = images.shape[0]
+    products = torch.stack([images[i] * images[j] for i, j in pairs])
+    filtered = filter2_separable(torch.cat([images, images * images, products]), taps, "valid")
+    mu, squares, cross = filtered[:count], filtered[count:2 * count], filtered[2 * count:]
+    covariances = [cross[n] - mu[i] * mu[j] for n, (i, j) in enumerate(pairs)]
+    return mu, squares - mu * mu, covariances
+
+
 def ssim_map(mu_x: Tensor, mu_y: Tensor, var_x: Tensor, var_y: Tensor, cov: Tensor, c1: float,
              c2: float) -> Tensor:
     """Wang et al.'s SSIM map from local moments (the C1, C2 > 0 branch of ssim_index.m)."""
@@ -115,23 +130,23 @@ def _flat_windows(x: Tensor, size: int) -> Tensor:
     return size * size * squares == sums * sums
 
 
-def _ssim_yang(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """ssim_yang (7×7 Gaussian σ = 1.5, 'valid', C1 = C2 = 2e-16) → ssim map, var_x, var_y, cov."""
-    taps = gaussian_taps(7, 1.5, device=x.device)
-    mu_x, mu_y, var_x, var_y, cov = local_moments(x, y, taps)
+def _ssim_yang(images: Tensor, pairs: Sequence[tuple[int, int]]) -> tuple[list[Tensor], Tensor, list[Tensor]]:
+    """ssim_yang (7×7 Gaussian σ = 1.5, 'valid', C1 = C2 = 2e-16) for pairs of images (K, B, H, W)
+    → one ssim map per pair, variances (K, B, H', W'), one covariance per pair."""
+    taps = gaussian_taps(7, 1.5, device=images.device)
+    mu, var, covs = image_moments(images, pairs, taps)
     # With C = 2e-16 the map is decided by rounding noise wherever a window is flat (E[x²] − E[x]² is a
     # few ulp, not 0, and its value depends on the summation order). Use the exact values there instead.
-    flat_x, flat_y = _flat_windows(x, 7), _flat_windows(y, 7)
-    var_x = torch.where(flat_x, 0.0, var_x)
-    var_y = torch.where(flat_y, 0.0, var_y)
-    cov = torch.where(flat_x | flat_y, 0.0, cov)
-    return ssim_map(mu_x, mu_y, var_x, var_y, cov, _YANG_C, _YANG_C), var_x, var_y, cov
+    flat = _flat_windows(images.flatten(0, 1), 7).reshape(var.shape)
+    var = torch.where(flat, 0.0, var)
+    covs = [torch.where(flat[i] | flat[j], 0.0, cov) for (i, j), cov in zip(pairs, covs)]
+    maps = [ssim_map(mu[i], mu[j], var[i], var[j], cov, _YANG_C, _YANG_C) for (i, j), cov in zip(pairs, covs)]
+    return maps, var, covs
 
 
 def qc_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Cvejić's metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    ssim_a, _, _, cov_a = _ssim_yang(sources[0], fused)
-    ssim_b, _, _, cov_b = _ssim_yang(sources[1], fused)
+    (ssim_a, ssim_b), _, (cov_a, cov_b) = _ssim_yang(torch.cat([sources, fused[None]]), [(0, 2), (1, 2)])
     weight = cov_a / (cov_a + cov_b)
     similarity = weight * ssim_a + (1 - weight) * ssim_b
     similarity = torch.where(weight < 0, 0.0, similarity)
@@ -146,9 +161,8 @@ def qc(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb"
 
 def qy_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Yang et al.'s metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    ssim_ab, var_a, var_b, _ = _ssim_yang(sources[0], sources[1])
-    ssim_af, _, _, _ = _ssim_yang(sources[0], fused)
-    ssim_bf, _, _, _ = _ssim_yang(sources[1], fused)
+    (ssim_ab, ssim_af, ssim_bf), var, _ = _ssim_yang(torch.cat([sources, fused[None]]), [(0, 1), (0, 2), (1, 2)])
+    var_a, var_b = var[0], var[1]
     similar = (ssim_ab >= 0.75).to(ssim_ab.dtype)
     weight = var_a / (var_a + var_b)
     # Matlab's max ignores NaN, and NaN·0 stays NaN so such pixels drop out of the mean.
@@ -171,14 +185,14 @@ def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
     edge_x = filter2_3x3(images, *_PREWITT_X)
     edge_y = filter2_3x3(images, *_PREWITT_Y)
     edges = torch.sqrt(edge_x * edge_x + edge_y * edge_y)
-    edge_a, edge_b, edge_f = edges
     taps = gaussian_taps(11, 1.5, device=sources.device)
-    _, _, var_a, var_b, _ = local_moments(edge_a, edge_b, taps)
+    mu, var, (cov_fa, cov_fb) = image_moments(edges, [(2, 0), (2, 1)], taps)
+    ssim_fa = ssim_map(mu[2], mu[0], var[2], var[0], cov_fa, _WANG_C1, _WANG_C2)
+    ssim_fb = ssim_map(mu[2], mu[1], var[2], var[1], cov_fb, _WANG_C1, _WANG_C2)
+    var_a, var_b = var[0], var[1]
     both_flat = ((var_a + var_b) == 0).to(var_a.dtype) * 0.5
     var_a, var_b = var_a + both_flat, var_b + both_flat
     weight = var_a / (var_a + var_b)
-    ssim_fa = ssim_map(*local_moments(edge_f, edge_a, taps), _WANG_C1, _WANG_C2)
-    ssim_fb = ssim_map(*local_moments(edge_f, edge_b, taps), _WANG_C1, _WANG_C2)
     saliency = torch.maximum(var_a, var_b)
     saliency = saliency / saliency.sum(dim=(-2, -1), keepdim=True)
     return (saliency * (weight * ssim_fa + (1 - weight) * ssim_fb)).sum(dim=(-2, -1))
