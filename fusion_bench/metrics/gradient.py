@@ -19,15 +19,9 @@ from fusion_bench.metrics.registry import Convention, MetricSpec, check_conventi
 
 def matlab_gradient(planes: Tensor) -> tuple[Tensor, Tensor]:
     """Matlab `[dzdx, dzdy] = gradient(Z)` with unit spacing: central differences inside, one-sided
-    differences on the first/last column (dzdx) and row (dzdy). (B, H, W) → two (B, H, W)."""
-    dx = torch.empty_like(planes)
-    dy = torch.empty_like(planes)
-    dx[..., :, 1:-1] = (planes[..., :, 2:] - planes[..., :, :-2]) / 2
-    dx[..., :, 0] = planes[..., :, 1] - planes[..., :, 0]
-    dx[..., :, -1] = planes[..., :, -1] - planes[..., :, -2]
-    dy[..., 1:-1, :] = (planes[..., 2:, :] - planes[..., :-2, :]) / 2
-    dy[..., 0, :] = planes[..., 1, :] - planes[..., 0, :]
-    dy[..., -1, :] = planes[..., -1, :] - planes[..., -2, :]
+    differences on the first/last column (dzdx) and row (dzdy); `torch.gradient` computes exactly that.
+    (B, H, W) → two (B, H, W)."""
+    dy, dx = torch.gradient(planes, dim=(-2, -1))
     return dx, dy
 
 

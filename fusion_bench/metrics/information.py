@@ -347,8 +347,7 @@ def fmi_planes(sources: Tensor, fused: Tensor, window: int = FMI_WINDOW) -> Tens
     f_codes = window_patterns(sobel_edges(fused), window)
     all_ones = (1 << length) - 1
     f_for_b = torch.where((f_codes == 0) & (a_codes != 0), all_ones, f_codes)
-    fmi_af = _fmi_lookup(a_codes, f_codes, length)
-    fmi_bf = _fmi_lookup(b_codes, f_for_b, length)
+    fmi_af, fmi_bf = _fmi_lookup(torch.stack([a_codes, b_codes]), torch.stack([f_codes, f_for_b]), length)
     return ((fmi_af + fmi_bf) / 2).mean(dim=(-2, -1))
 
 
