@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fusion_bench.errors import FusionBenchError
 from fusion_bench.evaluation.conventions import convention_evidence, dataset_convention
-from fusion_bench.evaluation.schema import PUBLISHED_SCORES, code_version
+from fusion_bench.evaluation.schema import PUBLISHED_SCORES
 from fusion_bench.evaluation.store import load_results
 from fusion_bench.leaderboard.pages import generate
 from fusion_bench.leaderboard.tables import metric_order
@@ -24,16 +24,18 @@ def _sources(dataset: str) -> dict[str, list[str]]:
     return {pair.name: [str(path) for path in pair.sources] for pair in view.pairs}
 
 
-def build_leaderboard(results_root: Path, out: Path, header: str = "") -> list[Path]:
-    """Load every row under `results_root` and write the leaderboard into `out`."""
+def build_leaderboard(results_root: Path, out: Path, note: str = "") -> list[Path]:
+    """Load every row under `results_root` and write the leaderboard into `out`; `note` is added to the
+    README's header (e.g. what a partial run left out)."""
     results = load_results(results_root)
     datasets = sorted(results["dataset"].unique())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     scored_here = results[results["provenance"] != PUBLISHED_SCORES]
     computed = metric_order(scored_here["metric"].unique())
-    header = header or (f"Generated on {stamp} from {len(results)} result rows; fusion_bench {code_version()}. "
-                        f"Metrics computed here: {', '.join(computed) or 'none'} ({len(computed)} of MEFB's 20); "
-                        f"imported published scores carry whatever their source has.")
+    versions = ", ".join(sorted(set(scored_here["code_version"]) - {""}))
+    header = (f"Generated on {stamp} from {len(results)} result rows (code versions: {versions or 'none'}). "
+              f"Metrics computed here: {', '.join(computed) or 'none'} ({len(computed)} of MEFB's 20); "
+              f"imported published scores carry whatever their source has." + (f"\n\n{note}" if note else ""))
     return generate(results, out, conventions={name: dataset_convention(name) for name in datasets},
                     sources={name: _sources(name) for name in datasets}, notes=convention_evidence(),
                     header=header)
