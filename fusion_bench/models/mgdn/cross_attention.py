@@ -25,10 +25,19 @@ class MutualGuidedCrossAttention(nn.Module):
         self.kv_dwconv = nn.Conv2d(2 * channels, 2 * channels, 3, padding=1, groups=2 * channels)
         self.project_out = nn.Conv2d(channels, channels, 1)
 
+    def _kv_depthwise(self, kv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`kv_dwconv` applied to the k and v halves separately: the same per-channel result, but oneDNN's
+        depthwise conv is superlinear in channels here (17.5 ms for 60 channels, 9.4 ms as 2 × 30 at
+        256×256, one thread)."""
+        conv = self.kv_dwconv
+        halves = zip(kv.chunk(2, dim=1), conv.weight.chunk(2), conv.bias.chunk(2))
+        k, v = (F.conv2d(half, weight, bias, padding=1, groups=half.shape[1]) for half, weight, bias in halves)
+        return k, v
+
     def forward(self, guide: torch.Tensor, operand: torch.Tensor) -> torch.Tensor:
         n, c, h, w = guide.shape
         q = self.q_dwconv(self.q(guide))
-        k, v = self.kv_dwconv(self.kv(operand)).chunk(2, dim=1)
+        k, v = self._kv_depthwise(self.kv(operand))
         q, k, v = (t.reshape(n, self.heads, c // self.heads, h * w) for t in (q, k, v))
         q = F.normalize(q, dim=-1)
         k = F.normalize(k, dim=-1)
