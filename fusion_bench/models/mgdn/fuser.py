@@ -47,7 +47,7 @@ MFF_INFO = MethodInfo(
     default_config={"weights_path": None, "tile": None},
 )
 
-# Smallest tile accepted: below it the overlap (a quarter of the tile) spans less than one window.
+# Smallest tile accepted: its overlap (a quarter of the tile) then spans at least one window (8 for mgdn-mef).
 MIN_TILE = 32
 
 

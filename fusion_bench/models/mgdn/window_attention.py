@@ -29,7 +29,8 @@ def relative_position_index(window: int) -> torch.Tensor:
         return relative[0] * (2 * window - 1) + relative[1]
 
 
-@lru_cache(maxsize=16)
+# A few sizes only: a 520×520 mask is 17 MB, and a dataset of varied sizes would otherwise accumulate them.
+@lru_cache(maxsize=4)
 def shift_mask(height: int, width: int, window: int) -> torch.Tensor:
     """(nW, w², w²) float32: −100 between positions of a shifted window that come from different regions.
 
