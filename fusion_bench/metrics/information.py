@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fusion_bench.metrics._filters import MATLAB_EPS, matlab_round
+from fusion_bench.metrics._filters import matlab_round
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.gradient import sobel_responses
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
@@ -228,23 +228,26 @@ def mi(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb"
 # ------------------------------------------------------------------------------------------- FMI (edge)
 
 def sobel_edges(planes: Tensor) -> Tensor:
-    """Matlab `edge(I)` (default Sobel, automatic threshold, thinning) on double planes. (B, H, W) → bool.
+    """Matlab `edge(I)` (default Sobel, automatic threshold, thinning) on planes of integer levels 0–255.
+    (B, H, W) → bool.
 
     bx, by: `imfilter(I, op', 'replicate')`, `imfilter(I, op, 'replicate')` with op = fspecial('sobel')/8;
     b = bx² + by²; cutoff = 4·mean(b); an edge where b > cutoff and b is a horizontal local maximum with
     |bx| ≥ |by| − 100·eps, or a vertical one with |by| ≥ |bx| − 100·eps (left/up neighbour ≤, right/down <;
     a missing neighbour at the border counts as satisfied).
     """
+    # Everything is scaled by 8 (bx = g_x/8) and kept in float32, exactly: the Sobel responses g of integer
+    # levels are integers, g_x² + g_y² < 2^24, and the sum for the mean is accumulated exactly in float64.
+    # Scaling by a power of two changes no comparison, and with bx, by multiples of 1/8 the 100·eps
+    # tolerance cannot change one either, so |bx| ≥ |by| − 100·eps is |g_x| ≥ |g_y|.
     sobel, sobel_transposed = sobel_responses(planes)
-    bx, by = sobel_transposed / 8, sobel / 8  # exact: the responses are integers, 8 a power of two
-    b = bx * bx + by * by
-    cutoff = 4 * b.mean(dim=(-2, -1), keepdim=True)
+    gx, gy = sobel_transposed.abs(), sobel.abs()
+    b = gx * gx + gy * gy
+    cutoff = 4 * b.sum(dim=(-2, -1), keepdim=True, dtype=torch.float64) / (b.shape[-2] * b.shape[-1])
     # −inf outside the image makes every comparison with a missing neighbour true, as MATLAB's border rule.
     padded = F.pad(b, (1, 1, 1, 1), value=-math.inf)
-    tolerance = 100 * MATLAB_EPS
-    bx, by = bx.abs(), by.abs()
-    horizontal = (bx >= by - tolerance) & (padded[..., 1:-1, :-2] <= b) & (b > padded[..., 1:-1, 2:])
-    vertical = (by >= bx - tolerance) & (padded[..., :-2, 1:-1] <= b) & (b > padded[..., 2:, 1:-1])
+    horizontal = (gx >= gy) & (padded[..., 1:-1, :-2] <= b) & (b > padded[..., 1:-1, 2:])
+    vertical = (gy >= gx) & (padded[..., :-2, 1:-1] <= b) & (b > padded[..., 2:, 1:-1])
     return (b > cutoff) & (horizontal | vertical)
 
 
