@@ -4,6 +4,7 @@ config beside the run, and train with Lightning (resuming from the run's last ch
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from fusion_bench.cli.output import info
@@ -22,5 +23,6 @@ def run(args: argparse.Namespace) -> int:
 
     config = compose(args.experiment, args.overrides)
     result = train(config)
-    info(f"trained {result.steps} steps; run folder {result.run_dir}; last checkpoint {result.checkpoint}")
+    if os.environ.get("LOCAL_RANK", "0") == "0":  # DDP: the other processes run this function too
+        info(f"trained {result.steps} steps; run folder {result.run_dir}; last checkpoint {result.checkpoint}")
     return 0

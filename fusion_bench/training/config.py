@@ -79,6 +79,7 @@ class TrainerConfig:
     checkpoint_every_n_steps: int = 100
     keep_checkpoints: int = 1  # step checkpoints kept besides last.ckpt (-1: all)
     deterministic: bool = False
+    threads: int | None = None  # torch intra-op threads per process (None: torch's default)
 
 
 @dataclass

@@ -90,6 +90,7 @@ class FusionModule(L.LightningModule):
         self._features: list[torch.Tensor] = []
         self._reference_seen = False
         self._pending_rng: torch.Tensor | None = None
+        self._image_dir: Path | None = None
         if feature_module:
             try:
                 hooked = network.get_submodule(feature_module)
@@ -110,6 +111,11 @@ class FusionModule(L.LightningModule):
     def _capture_features(self, module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
         if self.training:
             self._features = list(inputs[0].chunk(2, dim=1))
+
+    def setup(self, stage: str) -> None:
+        # `trainer.log_dir` is a collective under DDP: read it here, on every process, not from rank 0 alone.
+        log_dir = self.trainer.log_dir
+        self._image_dir = Path(log_dir) / "images" if log_dir is not None else None
 
     # ---- inference --------------------------------------------------------------------------------
     @property
@@ -221,8 +227,8 @@ class FusionModule(L.LightningModule):
             if hasattr(logger, "log_image"):
                 logger.log_image(key=f"val/fused/{name}", images=[grid.permute(1, 2, 0).cpu().numpy()],
                                  step=self.global_step)
-        if self.trainer.log_dir is not None:
-            write_png(grid, Path(self.trainer.log_dir) / "images" / f"step{self.global_step:06d}_{name}.png")
+        if self._image_dir is not None:
+            write_png(grid, self._image_dir / f"step{self.global_step:06d}_{name}.png")
 
     def predict_step(self, batch: dict, batch_idx: int) -> list[Path]:
         if self.predict_dir is None:
