@@ -53,6 +53,23 @@ def test_train_checkpoints_resumes_with_identical_next_step_and_logs(tmp_path: P
     assert list((full / "csv" / "images").glob("step*_*.png"))
     assert (full / "ema_weights.pth").is_file()
 
+    # Export: the EMA copy, float16, loads strictly into the plain network and fuses like the module's.
+    from fusion_bench.models.mgdn import MGDNConfig, build_mgdn
+    from fusion_bench.training.export import checkpoint_summary, export_ema, read_checkpoint
+
+    exported = export_ema(full / "checkpoints" / "last.ckpt", tmp_path / "ema16.pth", float16=True)
+    state = torch.load(exported, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    summary = checkpoint_summary(read_checkpoint(full / "checkpoints" / "last.ckpt"))
+    assert summary["global_step"] == 3 and summary["loss"]["nmi"] == 1.0 and summary["seed"] == 0
+    network = build_mgdn(MGDNConfig.from_dict(summary["model"]["config"]))
+    network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    reference = build_mgdn(MGDNConfig.from_dict(summary["model"]["config"]))
+    reference.load_state_dict(torch.load(full / "ema_weights.pth", weights_only=True), strict=True)
+    a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(network.eval()([a, b]), reference.eval()([a, b]), atol=2e-3)
+
 
 @pytest.mark.parametrize(("override", "named"), [
     ("trainer.max_stepz=3", "max_stepz"),
@@ -101,7 +118,8 @@ def test_classical_method_is_test_and_predict_only(tmp_path: Path) -> None:
 
     module = FusionModule(create_method("average"), metrics=["EN", "SF"], predict_dir=tmp_path / "fused")
     datamodule = FusionDataModule("folder", root=_folder_dataset(tmp_path / "data"))
-    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_checkpointing=False)
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_checkpointing=False,
+                        inference_mode=False)
     scores = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     sources = [datamodule.test_set[0].sources, datamodule.test_set[1].sources]
     from fusion_bench.metrics import get_metric

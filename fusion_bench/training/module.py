@@ -127,7 +127,10 @@ class FusionModule(L.LightningModule):
         """(N, C, H, W) sources → fused (N, C', H, W) in [0, 1], no graph; a `Fuser` runs its own `fuse`."""
         network = self.inference_network
         if hasattr(network, "fuse"):
-            return network.fuse(list(sources))
+            fused = network.fuse(list(sources))
+            # `Fuser.fuse` runs under inference_mode; a normal copy can be used by the metrics (they read
+            # tensor versions) and by autograd-aware code.
+            return fused.clone() if fused.is_inference() and not torch.is_inference_mode_enabled() else fused
         was_training = network.training
         network.eval()
         try:

@@ -118,6 +118,9 @@ def build_trainer(config: DictConfig, run_dir: Path) -> L.Trainer:
         enable_progress_bar=bar != "none", default_root_dir=str(run_dir),
         # The training sampler already gives each process its own share and resumes mid-stream.
         use_distributed_sampler=False, num_sanity_val_steps=0,
+        # Evaluate under no_grad, not inference_mode: the metrics memoise on tensor versions, which
+        # inference tensors do not have.
+        inference_mode=False,
     )
 
 
