@@ -20,7 +20,7 @@ import torch
 
 from fusion_bench.errors import ImageFormatError
 from fusion_bench.io.images import read_image
-from fusion_bench.metrics.phase_congruency import phase_congruency
+from fusion_bench.metrics.phase_congruency import SOURCE_FEATURES, SourceFeatureCache, phase_congruency
 from fusion_bench.metrics.registry import get_metric
 from fusion_bench.metrics.structure import (
     QABF_DA,
@@ -180,6 +180,34 @@ def test_phase_congruency_of_a_step_edge_peaks_on_the_edge() -> None:
     assert float(row[31]) > 0.5 and float(row[32]) > 0.5
     assert float(row[16]) < 0.05
     assert bool((moment_max >= moment_min).all())
+
+
+def test_qp_source_cache_returns_the_uncached_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    qp = get_metric("QP").function
+    a, b = _textured(48, seed=17), _textured(48, seed=18)
+    fused = [(a + b) / 2, torch.round(0.3 * a * 255 + 0.7 * b * 255) / 255]
+    monkeypatch.setattr(SOURCE_FEATURES, "max_bytes", 0)
+    uncached = [qp([a, b], f) for f in fused]
+    cache = SourceFeatureCache()
+    monkeypatch.setattr("fusion_bench.metrics.phase_congruency.SOURCE_FEATURES", cache)
+    cached = [qp([a.clone(), b.clone()], f) for f in fused]  # new tensors, same contents: hit on the second
+    assert (cache.misses, cache.hits) == (1, 1)
+    for with_cache, without in zip(cached, uncached):
+        assert torch.equal(with_cache, without)
+    qp([a, torch.flip(b, dims=(-1,))], fused[0])  # other contents: a miss
+    assert cache.misses == 2
+
+
+def test_source_cache_is_bounded() -> None:
+    planes = [torch.full((1, 8, 8), float(v), dtype=torch.float64) for v in range(5)]
+    cache = SourceFeatureCache(max_bytes=3 * 3 * 8 * 8 * 8)  # room for three entries of three 8×8 maps
+    for p in planes:
+        cache.get(p, lambda x: (x, x, x))
+    assert cache.stored_bytes() <= cache.max_bytes
+    cache.get(planes[4], lambda x: (x, x, x))
+    assert cache.hits == 1
+    cache.get(planes[0], lambda x: (x, x, x))  # evicted
+    assert cache.misses == 6
 
 
 @pytest.mark.parametrize("metric", [qabf, qc, qw, qy, mef_ssim, ssim])

@@ -2,17 +2,23 @@
 
 QP is registered with the structure family (`structure.py`).
 
-Log-Gabor filtering runs through torch.fft on a batch of planes; the filter bank and its noise statistics
-depend only on the image size, so they are built once per (H, W, device) and cached.
+Log-Gabor filtering runs through torch.fft one plane at a time; the filter bank and its noise statistics
+depend only on the image size, so they are built once per (H, W, device) and cached. The maps of the source
+planes depend only on the sources, which an evaluation scores against every method's fused image, so QP
+keeps them in `SOURCE_FEATURES`, a small LRU keyed on the planes' contents (see `SourceFeatureCache`).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -34,8 +40,6 @@ _EPSILON = 1e-4
 
 QP_FEATURE_THRESHOLD = 0.1
 _QP_C = 1e-4
-# (re, im) → (im, −re) after swapping the pair: multiplication by −i on a view_as_real tensor.
-_FLIP_SIGN = torch.tensor([1.0, -1.0], dtype=torch.float64)
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,6 @@ class PhaseCongruencyBank:
 
     Attributes:
         filters: (O, S, H, W) real transfer functions, zero frequency at [0, 0].
-        even_half: (O, S, H, W//2+1) their symmetric parts (f(ω) + f(−ω))/2 on the rfft half-plane.
-        odd_half: (O, S, H, W//2+1) their antisymmetric parts (f(ω) − f(−ω))/2 on the half-plane.
         mean_sq_filter: (O,) Σ filter² at the smallest scale (EM_n).
         sum_an2: (O,) Σ over scales and pixels of the rescaled spatial filters squared.
         sum_aiaj: (O,) Σ over scale pairs i < j and pixels of their products.
@@ -53,8 +55,6 @@ class PhaseCongruencyBank:
     """
 
     filters: Tensor
-    even_half: Tensor
-    odd_half: Tensor
     mean_sq_filter: Tensor
     sum_an2: Tensor
     sum_aiaj: Tensor
@@ -115,11 +115,79 @@ def phase_congruency_bank(rows: int, cols: int, device: str = "cpu") -> PhaseCon
     sum_aiaj = sum((spatial[:, i] * spatial[:, j]).sum(dim=(-2, -1))
                    for i in range(N_SCALE - 1) for j in range(i + 1, N_SCALE))
     mean_sq_filter = (bank[:, 0] ** 2).sum(dim=(-2, -1))
-    mirrored = torch.roll(torch.flip(bank, dims=(-2, -1)), shifts=(1, 1), dims=(-2, -1))  # f(−ω)
-    half = cols // 2 + 1
-    even_half = ((bank + mirrored) / 2)[..., :half].contiguous()
-    odd_half = ((bank - mirrored) / 2)[..., :half].contiguous()
-    return PhaseCongruencyBank(bank, even_half, odd_half, mean_sq_filter, sum_an2, sum_aiaj, angles)
+    return PhaseCongruencyBank(bank, mean_sq_filter, sum_an2, sum_aiaj, angles)
+
+
+def _median_rows(x: Tensor) -> Tensor:
+    """`matlab_median` over the last axis, by NumPy's selection on CPU (one pass for both middle values;
+    torch.kthvalue needs two and is several times slower). (..., L) → (...)."""
+    if x.device.type != "cpu":
+        return matlab_median(x)
+    length = x.shape[-1]
+    middle = length // 2
+    chosen = np.partition(x.numpy(), [middle - 1, middle] if length % 2 == 0 else [middle], axis=-1)
+    if length % 2:
+        return torch.from_numpy(chosen[..., middle].copy())
+    return torch.from_numpy((chosen[..., middle - 1] + chosen[..., middle]) / 2)
+
+
+def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank) -> tuple[Tensor, Tensor, Tensor]:
+    """myphasecong3.m on one plane given its full fft2 spectrum (H, W) complex → (pc, M, m), each (H, W).
+
+    One plane at a time keeps the (S, H, W) responses small enough to stay in cache between the
+    element-wise passes, and makes each plane's result independent of what else is being scored (so the
+    source-feature cache returns bit-identical values).
+    """
+    filtered = torch.empty(bank.filters.shape[1:], dtype=spectrum.dtype, device=spectrum.device)
+    total_energy = torch.zeros(spectrum.shape, dtype=torch.float64, device=spectrum.device)
+    total_sum_an = torch.zeros_like(total_energy)
+    cov_x2 = torch.zeros_like(total_energy)
+    cov_y2 = torch.zeros_like(total_energy)
+    cov_xy = torch.zeros_like(total_energy)
+    for o in range(N_ORIENT):
+        # even + i·odd in one complex inverse FFT per scale: the filters are real and one-sided, so the
+        # real part is the even-symmetric (cosine) response and the imaginary part the odd one.
+        torch.mul(spectrum, bank.filters[o], out=filtered)
+        response = torch.fft.ifft2(filtered)
+        even, odd = response.real, response.imag
+        amplitude = (even * even).addcmul_(odd, odd).sqrt_()  # |even + i·odd|, 3× faster than torch.hypot
+        sum_an = amplitude.sum(dim=0)
+        sum_even, sum_odd = even.sum(dim=0), odd.sum(dim=0)
+        max_an = amplitude.amax(dim=0)
+        x_energy = torch.sqrt(sum_even ** 2 + sum_odd ** 2) + _EPSILON
+        mean_even, mean_odd = sum_even / x_energy, sum_odd / x_energy
+        # Σ_s (E·mE + O·mO) collapses to sums over scales; only the |E·mO − O·mE| term needs each scale.
+        spread = (even * mean_odd).addcmul_(odd, mean_even, value=-1).abs_().sum(dim=0)
+        energy = sum_even * mean_even + sum_odd * mean_odd - spread
+
+        median_e2n = _median_rows((amplitude[0] ** 2).reshape(1, -1))[0]
+        noise_power = (-median_e2n / math.log(0.5)) / bank.mean_sq_filter[o]
+        noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
+        tau = torch.sqrt(noise_energy2 / 2)
+        threshold = (tau * math.sqrt(math.pi / 2) + NOISE_K * torch.sqrt((2 - math.pi / 2) * tau ** 2)) / 1.7
+        energy = torch.clamp(energy - threshold, min=0)
+
+        width = sum_an / (max_an + _EPSILON) / N_SCALE
+        weight = 1.0 / (1 + torch.exp((CUT_OFF - width) * SHARPNESS_G))
+        total_sum_an += sum_an
+        weighted = weight * energy
+        total_energy += weighted
+        pc_orientation = weighted / sum_an
+        angle = float(bank.angles[o])
+        cov_x = pc_orientation * math.cos(angle)
+        cov_y = pc_orientation * math.sin(angle)
+        cov_x2.addcmul_(cov_x, cov_x)
+        cov_y2.addcmul_(cov_y, cov_y)
+        cov_xy.addcmul_(cov_x, cov_y)
+
+    pc = total_energy / (total_sum_an + _EPSILON)
+    cov_x2 = cov_x2 / (N_ORIENT / 2)
+    cov_y2 = cov_y2 / (N_ORIENT / 2)
+    cov_xy = cov_xy / N_ORIENT
+    denom = torch.sqrt(cov_xy ** 2 + (cov_x2 - cov_y2) ** 2) + _EPSILON
+    moment_max = (cov_y2 + cov_x2 + denom) / 2
+    moment_min = (cov_y2 + cov_x2 - denom) / 2
+    return pc, moment_max, moment_min
 
 
 def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -130,58 +198,70 @@ def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """
     rows, cols = images.shape[-2:]
     bank = phase_congruency_bank(rows, cols, str(images.device))
-    spectrum = torch.view_as_real(torch.fft.rfft2(images))[:, None]  # (B, 1, H, W//2+1, 2)
-    total_energy = torch.zeros_like(images)
-    total_sum_an = torch.zeros_like(images)
-    cov_x2 = torch.zeros_like(images)
-    cov_y2 = torch.zeros_like(images)
-    cov_xy = torch.zeros_like(images)
-    for o in range(N_ORIENT):
-        # For a real image, the even (real) response comes from the filter's symmetric part and the odd
-        # (imaginary) one from its antisymmetric part, each a Hermitian product: two half-size inverse real
-        # FFTs give contiguous real planes. The product is formed on the (re, im) view because promoting
-        # the real filter to complex is slow.
-        even = torch.fft.irfft2(torch.view_as_complex(spectrum * bank.even_half[o][None, :, :, :, None]),
-                                s=(rows, cols))
-        odd = torch.fft.irfft2(torch.view_as_complex(spectrum.flip(-1) * bank.odd_half[o][None, :, :, :, None]
-                                                     * _FLIP_SIGN.to(spectrum)), s=(rows, cols))
-        amplitude = torch.hypot(even, odd)
-        sum_an = amplitude.sum(dim=1)
-        sum_even, sum_odd = even.sum(dim=1), odd.sum(dim=1)
-        max_an = amplitude.amax(dim=1)
-        x_energy = torch.sqrt(sum_even ** 2 + sum_odd ** 2) + _EPSILON
-        mean_even, mean_odd = sum_even / x_energy, sum_odd / x_energy
-        # Σ_s (E·mE + O·mO) collapses to sums over scales; only the |E·mO − O·mE| term needs each scale.
-        energy = (sum_even * mean_even + sum_odd * mean_odd
-                  - torch.abs(torch.addcmul(even * mean_odd[:, None], odd, mean_even[:, None], value=-1)).sum(dim=1))
-
-        median_e2n = matlab_median((amplitude[:, 0] ** 2).reshape(images.shape[0], -1))
-        noise_power = (-median_e2n / math.log(0.5)) / bank.mean_sq_filter[o]
-        noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
-        tau = torch.sqrt(noise_energy2 / 2)
-        threshold = (tau * math.sqrt(math.pi / 2) + NOISE_K * torch.sqrt((2 - math.pi / 2) * tau ** 2)) / 1.7
-        energy = torch.clamp(energy - threshold[:, None, None], min=0)
-
-        width = sum_an / (max_an + _EPSILON) / N_SCALE
-        weight = 1.0 / (1 + torch.exp((CUT_OFF - width) * SHARPNESS_G))
-        total_sum_an = total_sum_an + sum_an
-        total_energy = total_energy + weight * energy
-        pc_orientation = weight * energy / sum_an
-        angle = float(bank.angles[o])
-        cov_x = pc_orientation * math.cos(angle)
-        cov_y = pc_orientation * math.sin(angle)
-        cov_x2 = cov_x2 + cov_x ** 2
-        cov_y2 = cov_y2 + cov_y ** 2
-        cov_xy = cov_xy + cov_x * cov_y
-
-    pc = total_energy / (total_sum_an + _EPSILON)
-    cov_x2 = cov_x2 / (N_ORIENT / 2)
-    cov_y2 = cov_y2 / (N_ORIENT / 2)
-    cov_xy = cov_xy / N_ORIENT
-    denom = torch.sqrt(cov_xy ** 2 + (cov_x2 - cov_y2) ** 2) + _EPSILON
-    moment_max = (cov_y2 + cov_x2 + denom) / 2
-    moment_min = (cov_y2 + cov_x2 - denom) / 2
+    results = [_phase_congruency_plane(spectrum, bank) for spectrum in torch.fft.fft2(images)]
+    pc, moment_max, moment_min = (torch.stack(maps) for maps in zip(*results))
     return pc, moment_max, moment_min
+
+
+PhaseCongruencyMaps = tuple[Tensor, Tensor, Tensor]
+
+
+class SourceFeatureCache:
+    """Least-recently-used store of phase-congruency maps of source planes, keyed on their contents.
+
+    The key is (shape, dtype, device, BLAKE2b digest of the bytes), so equal planes hit whatever tensor
+    object holds them, and a changed pixel misses. The maps are computed plane by plane, so a hit returns
+    exactly the values a fresh computation gives. Memory is bounded by `max_bytes` (the maps held, not the
+    planes): 512×512 RGB pair ≈ 38 MB, so the default keeps a few pairs; `max_bytes = 0` disables caching.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2 ** 20) -> None:
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple[object, ...], PhaseCongruencyMaps] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(planes: Tensor) -> tuple[object, ...]:
+        data = planes.detach().contiguous().cpu().numpy()
+        return tuple(planes.shape), str(planes.dtype), str(planes.device), hashlib.blake2b(data.tobytes()).digest()
+
+    @staticmethod
+    def _size(maps: PhaseCongruencyMaps) -> int:
+        return sum(m.numel() * m.element_size() for m in maps)
+
+    def stored_bytes(self) -> int:
+        with self._lock:
+            return sum(self._size(maps) for maps in self._entries.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, planes: Tensor, compute: Callable[[Tensor], PhaseCongruencyMaps]) -> PhaseCongruencyMaps:
+        """`compute(planes)` for (B, H, W) planes, or the stored result for planes with the same contents."""
+        if self.max_bytes <= 0:
+            return compute(planes)
+        key = self._key(planes)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]
+            self.misses += 1
+        maps = compute(planes)
+        size = self._size(maps)
+        with self._lock:
+            if size <= self.max_bytes:
+                self._entries[key] = maps
+                while sum(self._size(m) for m in self._entries.values()) > self.max_bytes:
+                    self._entries.popitem(last=False)
+        return maps
+
+
+# QP's store of source maps; set `SOURCE_FEATURES.max_bytes = 0` to switch it off.
+SOURCE_FEATURES = SourceFeatureCache()
 
 
 def _feature_agreement(feature_a: Tensor, feature_b: Tensor, feature_max: Tensor, feature_f: Tensor,
@@ -205,10 +285,11 @@ def _feature_agreement(feature_a: Tensor, feature_b: Tensor, feature_max: Tensor
 def qp_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Zhao et al.'s QP on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
     batch = fused.shape[0]
-    pc, moment_max, moment_min = phase_congruency(torch.cat([sources[0], sources[1], fused]))
-    pc_a, pc_b, pc_f = pc.split(batch)
-    max_a, max_b, max_f = moment_max.split(batch)
-    min_a, min_b, min_f = moment_min.split(batch)
+    pc_s, max_s, min_s = SOURCE_FEATURES.get(torch.cat([sources[0], sources[1]]), phase_congruency)
+    pc_a, pc_b = pc_s.split(batch)
+    max_a, max_b = max_s.split(batch)
+    min_a, min_b = min_s.split(batch)
+    pc_f, max_f, min_f = phase_congruency(fused)
     a_wins = pc_a > pc_b
     pc_max = torch.where(a_wins, pc_a, pc_b)
     masks = torch.stack([pc_a, pc_b, pc_max]) > QP_FEATURE_THRESHOLD
