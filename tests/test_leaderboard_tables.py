@@ -12,7 +12,7 @@ import torch
 from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.io.images import write_png
 from fusion_bench.leaderboard.pages import generate
-from fusion_bench.leaderboard.tables import aggregate, latest_runs, leaderboard_frame, ranks, to_markdown
+from fusion_bench.leaderboard.tables import aggregate, select_runs, leaderboard_frame, ranks, to_markdown
 
 DIRECTIONS = {"EN": True, "SF": True, "SD": True, "CE": False}
 # method → provenance, per-image values (2 images) for EN, SF, SD, CE
@@ -68,13 +68,16 @@ def test_markdown_bold_arrows_labels():
     assert "**7.6 ± 0.1**" in spread
 
 
-def test_latest_run_wins():
+def test_run_selection():
     old = make_results()
     new = old[old["method"] == "gff"].assign(config_hash="def", timestamp="2026-02-01T00:00:00+00:00",
                                               value=lambda frame: frame["value"] + 100)
-    kept = latest_runs(pd.concat([old, new], ignore_index=True))
-    assert set(kept[kept["method"] == "gff"]["config_hash"]) == {"def"}
+    kept = select_runs(pd.concat([old, new], ignore_index=True))
+    assert set(kept[kept["method"] == "gff"]["config_hash"]) == {"def"}  # same coverage: the newest
     assert len(kept) == len(old)
+    partial = new[new["image"] == "lytro_01"].assign(config_hash="ghi", timestamp="2026-03-01T00:00:00+00:00")
+    kept = select_runs(pd.concat([old, new, partial], ignore_index=True))
+    assert set(kept[kept["method"] == "gff"]["config_hash"]) == {"def"}  # a newer partial run does not hide it
 
 
 def test_generate_writes_pages_csv_and_figures(tmp_path: Path):

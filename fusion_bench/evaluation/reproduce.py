@@ -24,7 +24,7 @@ from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
 from fusion_bench.evaluation.store import export_results, load_results
 from fusion_bench.leaderboard.build import build_leaderboard
 from fusion_bench.leaderboard.comparisons import read_data_file
-from fusion_bench.leaderboard.tables import latest_runs
+from fusion_bench.leaderboard.tables import select_runs
 from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.models.weights import resolve_weight_file
@@ -81,7 +81,7 @@ def evidence_jobs(jobs: list[Job], results_root: Path) -> list[Job]:
 
 def timing_table(results: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, method): images, fusing and scoring seconds (total and per image), from the rows."""
-    rows = latest_runs(results)
+    rows = select_runs(results)
     rows = rows[rows["provenance"] != "published scores"]
     per_image = rows.groupby(["dataset", "method", "image"]).agg(fuse=("fuse_seconds", "first"),
                                                                  score=("score_seconds", "sum"))

@@ -15,7 +15,7 @@ from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_H
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
-from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, latest_runs, leaderboard_frame, rank_basis,
+from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, select_runs, leaderboard_frame, rank_basis,
                                              rank_frame, ranks, to_markdown)
 
 PROVENANCE_MEANING = {
@@ -159,7 +159,7 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
         higher_is_better: metric → direction; default: the metrics registry.
     """
     out = Path(out)
-    results = latest_runs(results)
+    results = select_runs(results)
     reported = read_data_file("reported.csv")
     mgdn = sorted(set(reported["our_method"]))
     written, sections = [], []

@@ -14,17 +14,20 @@ from fusion_bench.metrics.registry import PREFERRED_ORDER
 ROW_KEYS = ["method", "provenance"]
 
 
-def latest_runs(results: pd.DataFrame) -> pd.DataFrame:
-    """Keep, per (method, dataset, convention), only the rows of its newest (config_hash, code_version).
+def select_runs(results: pd.DataFrame) -> pd.DataFrame:
+    """Keep, per (method, dataset, convention), only the rows of one (config_hash, code_version) run: the
+    one covering the most images, the newest among those.
 
-    Older runs stay on disk (resume keys on them) but a leaderboard shows one run per method.
+    Older or partial runs stay on disk (resume keys on them), but a leaderboard shows one run per method;
+    a newer run interrupted early does not hide a complete one (each row's code version is in the CSVs).
     """
     if results.empty:
         return results
     keys = ["method", "dataset", "convention"]
-    runs = results.groupby(keys + ["config_hash", "code_version"], dropna=False)["timestamp"].max().reset_index()
-    newest = runs.sort_values("timestamp").groupby(keys, dropna=False).tail(1)
-    return results.merge(newest[keys + ["config_hash", "code_version"]], on=keys + ["config_hash", "code_version"])
+    run = ["config_hash", "code_version"]
+    runs = results.groupby(keys + run, dropna=False).agg(images=("image", "nunique"), newest=("timestamp", "max"))
+    chosen = runs.reset_index().sort_values(["images", "newest"]).groupby(keys, dropna=False).tail(1)
+    return results.merge(chosen[keys + run], on=keys + run)
 
 
 def metric_order(names: Sequence[str]) -> list[str]:
