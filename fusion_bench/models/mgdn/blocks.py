@@ -8,17 +8,24 @@ renaming (see `checkpoint.py`).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from fusion_bench.models.mgdn.cross_attention import MutualGuidedCrossAttention
 from fusion_bench.models.mgdn.filter import dynamic_filter
-from fusion_bench.models.mgdn.kernel_predictor import kernel_predictor
+from fusion_bench.models.mgdn.kernel_predictor import KernelPredictor
+from fusion_bench.models.mgdn.layout import conv_of_concat, planes
 from fusion_bench.models.mgdn.local_context import LocalContext
 from fusion_bench.models.mgdn.window_attention import WindowAttention
 
 
 # Tokens per chunk of the MLP branch (64k tokens: a 15 MB hidden layer at C = 30, r = 2).
 TOKEN_CHUNK = 65536
+
+
+def inference_only() -> bool:
+    """True when no autograd graph is recorded: residual sums may then be accumulated in place."""
+    return not torch.is_grad_enabled()
 
 
 def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
@@ -37,15 +44,27 @@ class MutualGuidedDynamicFilter(nn.Module):
     def __init__(self, channels: int, cross_heads: int, kernel_size: int) -> None:
         super().__init__()
         self.TCA = MutualGuidedCrossAttention(channels, cross_heads)
-        self.kernel_predictor_ref = kernel_predictor(channels, kernel_size)
-        self.kernel_predictor_ext = kernel_predictor(channels, kernel_size)
-        self.conv_out_1 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1))
-        self.conv_out_2 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1))
+        self.kernel_predictor_ref = KernelPredictor(channels, kernel_size)
+        self.kernel_predictor_ext = KernelPredictor(channels, kernel_size)
+        self.conv_out_1 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1, inplace=True))
+        self.conv_out_2 = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.1, inplace=True))
+
+    @staticmethod
+    def _filter(features: torch.Tensor, kernels: torch.Tensor, conv_out: nn.Sequential) -> torch.Tensor:
+        """conv_out(dynamic_filter(features, kernels)). The filter runs on contiguous (N, C, H, W) planes;
+        the 1×1 conv of `conv_out` reads those planes transposed in one matrix product whose result is
+        channels-last, so no transposing copy is made."""
+        filtered = dynamic_filter(planes(features), kernels)
+        n, c, h, w = filtered.shape
+        conv, activation = conv_out
+        tokens = torch.baddbmm(conv.bias, filtered.view(n, c, h * w).transpose(1, 2),
+                               conv.weight.flatten(1).t().expand(n, -1, -1))
+        return activation(tokens.view(n, h, w, -1).permute(0, 3, 1, 2))
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # One side after the other, so that only one set of (N, k², H, W) kernels is alive at a time.
-        fa = self.conv_out_1(dynamic_filter(a, self.kernel_predictor_ref(self.TCA(a, b))))
-        fb = self.conv_out_2(dynamic_filter(b, self.kernel_predictor_ext(self.TCA(b, a))))
+        fa = self._filter(a, self.kernel_predictor_ref(self.TCA(a, b)), self.conv_out_1)
+        fb = self._filter(b, self.kernel_predictor_ext(self.TCA(b, a)), self.conv_out_2)
         return fa, fb
 
 
@@ -77,22 +96,32 @@ class FusionTransformerBlock(nn.Module):
         self.mlp = Mlp(channels, int(channels * mlp_ratio))
         self.lce = LocalContext(channels)
 
-    def _mlp_branch(self, x: torch.Tensor) -> torch.Tensor:
-        """drop_path(mlp(norm2(x))) over token chunks: the rC-wide hidden layer of a whole large image
-        would otherwise set the peak memory."""
-        tokens = x.reshape(-1, x.shape[-1])
-        out = torch.empty_like(tokens)
+    def _add_mlp(self, x: torch.Tensor) -> torch.Tensor:
+        """x + drop_path(mlp(norm2(x))) over token chunks: the rC-wide hidden layer of a whole large image
+        would otherwise set the peak memory. Without autograd the chunks are added into x in place (x is
+        the block's own sum, and each token's result depends on that token only)."""
+        tokens = x.view(-1, x.shape[-1])
+        in_place = inference_only() and not self.training
+        out = tokens if in_place else torch.empty_like(tokens)
         for start in range(0, tokens.shape[0], TOKEN_CHUNK):
             rows = slice(start, start + TOKEN_CHUNK)
-            out[rows] = self.mlp(self.norm2(tokens[rows]))
-        return drop_path(out.view(x.shape), self.drop_path_rate, self.training)
+            branch = self.mlp(self.norm2(tokens[rows]))
+            if in_place:
+                out[rows] += branch
+            else:
+                out[rows] = branch
+        return x if in_place else x + drop_path(out.view(x.shape), self.drop_path_rate, self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, H, W, C) contiguous → (N, H, W, C)."""
         normed = self.norm1(x)
         x = x + drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training)
-        x = x + self._mlp_branch(x)
-        local = self.lce(normed.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-        return x + local.contiguous()
+        x = self._add_mlp(x)
+        # normed as an image is channels-last, the layout of the local branch's convs.
+        u, gate = self.lce(normed.permute(0, 3, 1, 2))
+        local = u.permute(0, 2, 3, 1)
+        gate = gate[:, None, None, :]
+        return x.addcmul_(local, gate) if inference_only() else x.addcmul(local, gate)
 
 
 class ResidualGroup(nn.Module):
@@ -127,11 +156,11 @@ class MGDNBlock(nn.Module):
         self.adjust_channel_02 = nn.Conv2d(2 * channels, channels, 1)
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """a, b channels-last → a', b' channels-last."""
         fa, fb = self.MGF(a, b)
-        x = self.adjust_channel(torch.cat((fa, fb), dim=1))
-        # Contiguous tokens: every residual add, norm and linear of the group then runs on one layout
-        # (a permuted view would make each of them a strided transpose).
+        x = conv_of_concat(self.adjust_channel, fa, fb)
+        # A channels-last map is already a contiguous (N, H, W, C) token array: the transformer blocks
+        # and the convs around them share one layout, with no conversion copies.
         x = self.residual_group(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
-        res = self.dilated_conv(x.contiguous())
-        return (self.adjust_channel_01(torch.cat((res, fa), dim=1)),
-                self.adjust_channel_02(torch.cat((res, fb), dim=1)))
+        res = self.dilated_conv(x)
+        return conv_of_concat(self.adjust_channel_01, res, fa), conv_of_concat(self.adjust_channel_02, res, fb)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fusion_bench.models.mgdn.layout import pointwise
+
 
 class LocalContext(nn.Module):
-    """(N, C, H, W) → (N, C, H, W). Bottleneck width ⌊C/8⌋, as in the published weights."""
+    """(N, C, H, W) → (u (N, C, H, W), gate (N, C)); the branch's output is u · gate per channel, left to
+    the caller so that it can be added in one pass. Bottleneck width ⌊C/8⌋, as in the published weights."""
 
     def __init__(self, channels: int, reduction: int = 8) -> None:
         super().__init__()
@@ -17,7 +20,7 @@ class LocalContext(nn.Module):
             nn.Conv2d(channels, hidden, 1),
             nn.Conv2d(hidden, hidden, 3, padding=1),
             nn.Conv2d(hidden, channels, 1),
-            nn.LeakyReLU(0.2),
+            nn.LeakyReLU(0.2, inplace=True),
         )
         self.fc = nn.Sequential(
             nn.Linear(channels, hidden, bias=False),
@@ -26,7 +29,9 @@ class LocalContext(nn.Module):
             nn.Sigmoid(),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        u = self.conv(x)
-        gate = self.fc(u.mean(dim=(2, 3)))
-        return u * gate[:, :, None, None]
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x channels-last; the 1×1 convs run as linear layers on its tokens."""
+        reduce, spatial, expand, activation = self.conv
+        u = spatial(pointwise(x, reduce.weight, reduce.bias))
+        u = activation(pointwise(u, expand.weight, expand.bias))
+        return u, self.fc(u.mean(dim=(2, 3)))
