@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 TINY = REPO / "experiments" / "tiny.yaml"
 
 
-def _losses(run_dir: Path) -> dict[int, float]:
-    with open(run_dir / "csv" / "metrics.csv", newline="") as handle:
+def _losses(run_dir: Path, version: str = "") -> dict[int, float]:
+    with open(run_dir / "csv" / version / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return {int(row["step"]): float(row["train/loss"]) for row in rows if row.get("train/loss")}
 
@@ -40,7 +40,7 @@ def test_train_checkpoints_resumes_with_identical_next_step_and_logs(tmp_path: P
     assert any(key.startswith("ema_network.") for key in saved["state_dict"]) and saved["optimizer_states"]
 
     assert main(["train", str(TINY), f"run_dir={resumed}", "trainer.max_steps=3", f"resume={checkpoint}"]) == 0
-    full_losses, resumed_losses = _losses(full), _losses(resumed)
+    full_losses, resumed_losses = _losses(full), _losses(resumed, "resume000002")
     assert sorted(resumed_losses) == [2]  # only the step after the checkpoint was run
     assert resumed_losses[2] == pytest.approx(full_losses[2], rel=1e-6, abs=1e-7)
 

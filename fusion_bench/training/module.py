@@ -1,8 +1,7 @@
 """`FusionModule`: the LightningModule that trains, validates, tests and runs any fuser.
 
 - training: random crops from the DataModule, `FusionLoss` on the output (and, for MGDN's NMI term, on the
-  two sources' features, read by a forward pre-hook on `feature_module`, whose input is their
-  concatenation along channels), optimiser and LR schedule from config, EMA of the weights.
+  two sources' features, read by a forward hook on `feature_module`, whose output is that pair), optimiser and LR schedule from config, EMA of the weights.
 - validation / test: full-size samples, batch size 1, through the EMA copy when EMA is on; a separate
   metric collection per stage (the metrics issue's torchmetrics classes), plus PSNR / SSIM against the
   reference image when the data has one. A few fused images are logged per validation.
@@ -46,6 +45,22 @@ class OptimConfig:
     ema_decay: float = 0.999  # 0 turns EMA off
 
 
+def find_submodule(network: nn.Module, path: str) -> nn.Module:
+    """`network.get_submodule(path)`, where a negative index counts from the end ("layers.-1": last block)."""
+    module = network
+    for part in path.split("."):
+        try:
+            if part.lstrip("-").isdigit() and isinstance(module, (nn.ModuleList, nn.Sequential)):
+                module = module[int(part)]
+            else:
+                module = getattr(module, part)
+        except (AttributeError, IndexError) as exc:
+            raise ConfigError(f"model.feature_module: {type(network).__name__} has no submodule {path!r}") from exc
+        if not isinstance(module, nn.Module):
+            raise ConfigError(f"model.feature_module: {path!r} of {type(network).__name__} is not a module")
+    return module
+
+
 def _fused_grid(batch_sources: Sequence[torch.Tensor], fused: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
     """(3, H, k·W) strip: sources, fused, reference (first sample of the batch; grey expanded to RGB)."""
     tiles = [*(s[0] for s in batch_sources), fused[0]] + ([target[0]] if target is not None else [])
@@ -62,8 +77,8 @@ class FusionModule(L.LightningModule):
         max_steps: the run's step budget (for the cosine schedule).
         metrics: registered metric names computed in validation and test.
         convention: metric convention ("mefb" or "gray").
-        feature_module: dotted name of the submodule whose input is the sources' concatenated features
-            (MGDN: "conv_after_body"), or None.
+        feature_module: dotted name of the submodule whose output is the pair of per-source feature maps
+            (MGDN: "layers.-1", the last block), or None.
         log_images: fused images logged per validation (the first validation batches).
         predict_dir: where `predict_step` writes PNGs.
         hparams: the resolved experiment config, saved in checkpoints and sent to the loggers.
@@ -92,12 +107,7 @@ class FusionModule(L.LightningModule):
         self._pending_rng: torch.Tensor | None = None
         self._image_dir: Path | None = None
         if feature_module:
-            try:
-                hooked = network.get_submodule(feature_module)
-            except AttributeError as exc:
-                raise ConfigError(f"model.feature_module: {type(network).__name__} has no submodule "
-                                  f"{feature_module!r}") from exc
-            hooked.register_forward_pre_hook(self._capture_features)
+            find_submodule(network, feature_module).register_forward_hook(self._capture_features)
 
     @staticmethod
     def _metric_objects(names: Sequence[str], convention: str, prefix: str) -> MetricCollection | None:
@@ -108,9 +118,13 @@ class FusionModule(L.LightningModule):
         return MetricCollection({"PSNR_ref": PeakSignalNoiseRatio(data_range=1.0),
                                  "SSIM_ref": StructuralSimilarityIndexMeasure(data_range=1.0)}, prefix=prefix)
 
-    def _capture_features(self, module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-        if self.training:
-            self._features = list(inputs[0].chunk(2, dim=1))
+    def _capture_features(self, module: nn.Module, inputs: Any, output: Any) -> None:
+        if not self.training:
+            return
+        if not (isinstance(output, (tuple, list)) and len(output) == 2 and all(torch.is_tensor(t) for t in output)):
+            raise ConfigError(f"model.feature_module: {type(module).__name__} returns {type(output).__name__}, not "
+                              f"the pair of per-source feature maps the NMI loss needs")
+        self._features = list(output)
 
     def setup(self, stage: str) -> None:
         # `trainer.log_dir` is a collective under DDP: read it here, on every process, not from rank 0 alone.

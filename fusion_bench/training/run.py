@@ -2,7 +2,7 @@
 
 The run folder (`run_dir`, default `FUSION_BENCH_HOME/runs/<name>`) holds `config.yaml` (the resolved
 config), `checkpoints/` (`last.ckpt` every `trainer.checkpoint_every_n_steps` and at the end: model,
-optimiser, LR schedule, EMA copy, step and data position), `csv/metrics.csv`, `wandb/` (offline unless
+optimiser, LR schedule, EMA copy, step and data position), `csv/metrics.csv` (`csv/resume<step>/` after a resume), `wandb/` (offline unless
 `WANDB_MODE` says otherwise), `images/` (fused images of each validation) and, after training,
 `ema_weights.pth` (the EMA network's state dict, what inference loads).
 """
@@ -70,10 +70,13 @@ def build_module(config: DictConfig, network: nn.Module | None = None) -> Fusion
                         config.logger.log_images, hparams=OmegaConf.to_container(config, resolve=True))
 
 
-def build_loggers(config: DictConfig, run_dir: Path) -> list[Logger]:
+def build_loggers(config: DictConfig, run_dir: Path, resumed_step: int | None = None) -> list[Logger]:
+    """CSV (in `csv/`, or `csv/resume<step>/` for a resumed run: Lightning's CSV writer would delete the
+    earlier file) and W&B."""
     loggers: list[Logger] = []
     if config.logger.csv:
-        loggers.append(CSVLogger(save_dir=str(run_dir), name="csv", version=""))
+        version = "" if resumed_step is None else f"resume{resumed_step:06d}"
+        loggers.append(CSVLogger(save_dir=str(run_dir), name="csv", version=version))
     if config.logger.wandb:
         os.environ.setdefault("WANDB_MODE", "offline")
         loggers.append(WandbLogger(project=config.logger.project, entity=config.logger.entity, name=config.name,
@@ -95,13 +98,13 @@ def resume_path(config: DictConfig, run_dir: Path) -> Path | None:
     return path
 
 
-def build_trainer(config: DictConfig, run_dir: Path) -> L.Trainer:
+def build_trainer(config: DictConfig, run_dir: Path, resumed_step: int | None = None) -> L.Trainer:
     t = config.trainer
     checkpoint = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="step{step:06d}",
                                  auto_insert_metric_name=False, every_n_train_steps=t.checkpoint_every_n_steps,
                                  save_last=True, save_top_k=t.keep_checkpoints, save_on_train_epoch_end=False)
     callbacks: list[Any] = [checkpoint]
-    loggers = build_loggers(config, run_dir)
+    loggers = build_loggers(config, run_dir, resumed_step)
     if loggers:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
     bar = config.logger.progress_bar
@@ -139,17 +142,20 @@ def train(config: DictConfig, print_config: bool = True) -> RunResult:
     L.seed_everything(config.seed, workers=True, verbose=False)
     module = build_module(config)
     datamodule = build_datamodule(config.data)
-    trainer = build_trainer(config, run_dir)
     ckpt = resume_path(config, run_dir)
+    resumed_step = torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"] if ckpt else None
+    trainer = build_trainer(config, run_dir, resumed_step)
     with warnings.catch_warnings():
         # Lightning cannot see that `ResumableSampler` restarts mid-stream; its warning does not apply.
         warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    # The step checkpoints come every `checkpoint_every_n_steps`; the final step always gets one too.
+    trainer.save_checkpoint(last)
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
             logger.experiment.finish()  # the next run in this process (sweeps, tests) starts its own
     if trainer.is_global_zero:
         torch.save(module.inference_network.state_dict(), run_dir / "ema_weights.pth")
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
-    last = run_dir / "checkpoints" / "last.ckpt"
-    return RunResult(run_dir, last if last.is_file() else None, metrics, trainer.global_step)
+    return RunResult(run_dir, last, metrics, trainer.global_step)
