@@ -5,8 +5,8 @@ windows, `blkproc`, `freqspace`, `round` and `median`. Each is reproduced here o
 (..., H, W), device-agnostic.
 
 Separable filters are applied as two banded matrix products, `T_rows @ x @ T_cols.T`: the matrices encode
-the border rule exactly ('same' with zero padding, 'valid', a following 2× subsampling) and a dense matmul
-of a 512×512 plane is faster on CPU than a 31-tap float64 convolution.
+the border rule exactly ('same' with zero padding, 'valid', a following 2× subsampling) and a matmul
+over the band of a 512×512 plane is faster on CPU than a 31-tap float64 convolution.
 """
 
 from __future__ import annotations
@@ -62,11 +62,39 @@ def correlation_matrix(taps: Tensor, length: int, mode: FilterMode, step: int = 
     return matrix
 
 
+_BAND_BLOCK = 32
+
+
+def _band_blocks(matrix: Tensor) -> list[tuple[int, int, Tensor]]:
+    """Split a banded (L_out, L) matrix into row blocks of `_BAND_BLOCK` with the columns they touch.
+
+    → [(c0, c1, block (rows, c1 − c0))]: matrix[r0:r1] @ v == block @ v[c0:c1]. Skipping the zero columns
+    only leaves out exact zero products; it halves the time of a 512-wide 7–31-tap filter.
+    """
+    nonzero = matrix != 0
+    length = matrix.shape[1]
+    first = torch.where(nonzero.any(dim=1), nonzero.to(torch.uint8).argmax(dim=1), length).tolist()
+    last = (length - 1 - nonzero.flip(1).to(torch.uint8).argmax(dim=1)).tolist()
+    blocks = []
+    for start in range(0, matrix.shape[0], _BAND_BLOCK):
+        stop = min(start + _BAND_BLOCK, matrix.shape[0])
+        c0 = min(first[start:stop])
+        c1 = max(last[start:stop]) + 1 if c0 < length else c0
+        blocks.append((c0, c1, matrix[start:stop, c0:c1]))
+    return blocks
+
+
 def apply_separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
-    """rows @ x @ cols.T over the last two axes; x may be complex (real and imaginary parts filtered alike)."""
+    """rows @ x @ cols.T over the last two axes; x may be complex (real and imaginary parts filtered alike).
+
+    The matrices are banded, so each block of output rows (columns) multiplies only the input rows
+    (columns) its band covers.
+    """
     if x.is_complex():
         return torch.complex(apply_separable(x.real, rows, cols), apply_separable(x.imag, rows, cols))
-    return rows @ x @ cols.transpose(0, 1)
+    along_rows = torch.cat([block @ x[..., c0:c1, :] for c0, c1, block in _band_blocks(rows)], dim=-2)
+    return torch.cat([along_rows[..., c0:c1] @ block.transpose(0, 1) for c0, c1, block in _band_blocks(cols)],
+                     dim=-1)
 
 
 def filter2_separable(x: Tensor, taps: Tensor, mode: FilterMode, step: int = 1) -> Tensor:
