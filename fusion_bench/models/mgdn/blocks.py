@@ -115,7 +115,8 @@ class FusionTransformerBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (N, H, W, C) contiguous → (N, H, W, C)."""
         normed = self.norm1(x)
-        x = x + drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training)
+        # The branch's output is a fresh tensor that nothing saves for backward: add x into it.
+        x = drop_path(self.attn(normed, self.shifted), self.drop_path_rate, self.training).add_(x)
         x = self._add_mlp(x)
         # normed as an image is channels-last, the layout of the local branch's convs.
         u, gate = self.lce(normed.permute(0, 3, 1, 2))

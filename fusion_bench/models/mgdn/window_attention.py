@@ -57,11 +57,21 @@ def _to_windows(x: torch.Tensor, window: int) -> torch.Tensor:
     return x.reshape(-1, window * window, c)
 
 
-def _from_windows(windows: torch.Tensor, n: int, h: int, w: int, window: int) -> torch.Tensor:
-    """(N·nW, w², C) → (N, H, W, C), inverse of `_to_windows`."""
-    c = windows.shape[-1]
-    x = windows.view(n, h // window, w // window, window, window, c).transpose(2, 3)
-    return x.reshape(n, h, w, c)
+@lru_cache(maxsize=8)
+def window_order(height: int, width: int, window: int, shifted: bool) -> torch.Tensor:
+    """(H·W,) int64: the pixel index (y·W + x) of every token of the windows, window after window in
+    row-major order, w² tokens each. With `shifted`, the windows are those of the image rolled by
+    (−w/2, −w/2), whose pixel (y, x) is pixel ((y + w/2) mod H, (x + w/2) mod W) of the image.
+
+    Gathering tokens in this order (and scattering results back by it) is the roll and the window
+    partition in one copy, and the inverse in one more; chunk by chunk, so the copies stay in cache.
+    """
+    with torch.inference_mode(False):
+        shift = window // 2 if shifted else 0
+        rows = (torch.arange(height) + shift) % height
+        cols = (torch.arange(width) + shift) % width
+        pixels = rows[:, None] * width + cols[None, :]
+        return _to_windows(pixels[None, :, :, None], window).flatten()
 
 
 class WindowAttention(nn.Module):
@@ -94,23 +104,18 @@ class WindowAttention(nn.Module):
     def forward(self, x: torch.Tensor, shifted: bool) -> torch.Tensor:
         """x (N, H, W, C) → (N, H, W, C); `shifted` rolls the windows by w/2 and applies the shift mask."""
         n, h, w, c = x.shape
-        window, shift = self.window, self.window // 2
-        if shifted:
-            x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
-        windows = _to_windows(x, window)
-        count = windows.shape[0] // n
+        area = self.window * self.window
+        order = window_order(h, w, self.window, shifted).to(x.device)
         bias = self.position_bias().to(x.dtype)[None]
-        mask = shift_mask(h, w, window).to(device=x.device, dtype=x.dtype)[:, None] if shifted else None
-        out = torch.empty_like(windows)
+        mask = shift_mask(h, w, self.window).to(device=x.device, dtype=x.dtype)[:, None] if shifted else None
+        tokens = x.reshape(n, h * w, c)
+        out = torch.empty_like(tokens)
         # Windows are processed in chunks so that q, k, v, the scores and the per-window masks of a large
         # image never exist all at once (they dominate the peak memory otherwise).
         for image in range(n):
-            for start in range(0, count, WINDOW_CHUNK):
-                stop = min(start + WINDOW_CHUNK, count)
-                chunk_bias = bias if mask is None else bias + mask[start:stop]
-                rows = slice(image * count + start, image * count + stop)
-                out[rows] = self._attend(windows[rows], chunk_bias)
-        out = _from_windows(out, n, h, w, window)
-        if shifted:
-            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
-        return out
+            for start in range(0, h * w // area, WINDOW_CHUNK):
+                index = order[start * area:(start + WINDOW_CHUNK) * area]
+                windows = tokens[image].index_select(0, index).view(-1, area, c)
+                chunk_bias = bias if mask is None else bias + mask[start:start + windows.shape[0]]
+                out[image].index_copy_(0, index, self._attend(windows, chunk_bias).view(-1, c))
+        return out.view(n, h, w, c)
