@@ -8,7 +8,7 @@ docs/metrics_structure.md lists each formula, paper and quirk.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -19,8 +19,11 @@ from fusion_bench.metrics._filters import (
     conv2_3x3,
     filter2_3x3,
     filter2_separable,
+    fspecial_gaussian,
     gaussian_taps,
     halve_symmetric,
+    matlab_sum2,
+    octave_filter2_valid,
 )
 from fusion_bench.metrics.conventions import per_channel, shared_planes
 from fusion_bench.metrics.phase_congruency import qp
@@ -48,16 +51,17 @@ def local_moments(x: Tensor, y: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, T
     return mu_x, mu_y, xx - mu_x * mu_x, yy - mu_y * mu_y, xy - mu_x * mu_y
 
 
-def image_moments(images: Tensor, pairs: Sequence[tuple[int, int]], taps: Tensor
+def image_moments(images: Tensor, pairs: Sequence[tuple[int, int]], window_mean: Callable[[Tensor], Tensor]
                   ) -> tuple[Tensor, Tensor, list[Tensor]]:
-    """`local_moments` for several pairs of images at once, filtering each image's planes only once.
+    """Windowed means, variances and one covariance per pair, filtering each image's planes only once.
 
-    images: (K, B, H, W) → means (K, B, H', W'), variances (K, B, H', W'), one covariance per pair.
-    The values are those of separate `local_moments` calls (the same operations on the same planes).
+    images: (K, B, H, W); window_mean: a 'valid' filter (..., H, W) → (..., H', W') →
+    means (K, B, H', W'), variances (K, B, H', W'), one covariance per pair. With
+    `filter2_separable(·, taps, 'valid')` the values are those of separate `local_moments` calls.
     """
     count = images.shape[0]
     products = torch.stack([images[i] * images[j] for i, j in pairs])
-    filtered = filter2_separable(torch.cat([images, images * images, products]), taps, "valid")
+    filtered = window_mean(torch.cat([images, images * images, products]))
     mu, squares, cross = filtered[:count], filtered[count:2 * count], filtered[2 * count:]
     covariances = [cross[n] - mu[i] * mu[j] for n, (i, j) in enumerate(pairs)]
     return mu, squares - mu * mu, covariances
@@ -120,26 +124,22 @@ def qabf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mef
 _YANG_C = 2e-16  # ssim_yang's C1 = C2 in MEFB's metricsQc.m / metricsQy.m
 
 
-def _flat_windows(x: Tensor, size: int) -> Tensor:
-    """True where the size×size window ('valid' placement) holds one value. (B, H, W) → bool (B, H−n+1, W−n+1).
-
-    n·Σx² = (Σx)² exactly when all n values are equal; on 0–255 integers both box sums are exact integers.
-    """
-    box = torch.ones(size, dtype=x.dtype, device=x.device)
-    sums, squares = filter2_separable(torch.stack([x, x * x]), box, "valid")
-    return size * size * squares == sums * sums
+def _yang_window(device: torch.device) -> Tensor:
+    """ssim_yang's window: `fspecial('gaussian', 7, 1.5)`, divided once more by `sum(sum(window))`. → (7, 7)."""
+    window = fspecial_gaussian(7, 1.5, device=device)
+    return window / matlab_sum2(window)
 
 
 def _ssim_yang(images: Tensor, pairs: Sequence[tuple[int, int]]) -> tuple[list[Tensor], Tensor, list[Tensor]]:
     """ssim_yang (7×7 Gaussian σ = 1.5, 'valid', C1 = C2 = 2e-16) for pairs of images (K, B, H, W)
-    → one ssim map per pair, variances (K, B, H', W'), one covariance per pair."""
-    taps = gaussian_taps(7, 1.5, device=images.device)
-    mu, var, covs = image_moments(images, pairs, taps)
-    # With C = 2e-16 the map is decided by rounding noise wherever a window is flat (E[x²] − E[x]² is a
-    # few ulp, not 0, and its value depends on the summation order). Use the exact values there instead.
-    flat = _flat_windows(images.flatten(0, 1), 7).reshape(var.shape)
-    var = torch.where(flat, 0.0, var)
-    covs = [torch.where(flat[i] | flat[j], 0.0, cov) for (i, j), cov in zip(pairs, covs)]
+    → one ssim map per pair, variances (K, B, H', W'), one covariance per pair.
+
+    With C = 2e-16 the maps are decided by rounding noise wherever a window is flat (E[x²] − E[x]² is then a
+    few ulp whose value depends on the summation order), so the filter sums exactly as Octave's filter2 does
+    and the rest repeats the Matlab expressions operation for operation.
+    """
+    window = _yang_window(images.device)
+    mu, var, covs = image_moments(images, pairs, lambda planes: octave_filter2_valid(planes, window))
     maps = [ssim_map(mu[i], mu[j], var[i], var[j], cov, _YANG_C, _YANG_C) for (i, j), cov in zip(pairs, covs)]
     return maps, var, covs
 
@@ -186,7 +186,8 @@ def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
     edge_y = filter2_3x3(images, *_PREWITT_Y)
     edges = torch.sqrt(edge_x * edge_x + edge_y * edge_y)
     taps = gaussian_taps(11, 1.5, device=sources.device)
-    mu, var, (cov_fa, cov_fb) = image_moments(edges, [(2, 0), (2, 1)], taps)
+    mu, var, (cov_fa, cov_fb) = image_moments(edges, [(2, 0), (2, 1)],
+                                              lambda planes: filter2_separable(planes, taps, "valid"))
     ssim_fa = ssim_map(mu[2], mu[0], var[2], var[0], cov_fa, _WANG_C1, _WANG_C2)
     ssim_fb = ssim_map(mu[2], mu[1], var[2], var[1], cov_fb, _WANG_C1, _WANG_C2)
     var_a, var_b = var[0], var[1]
