@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _DEFAULT_SHARED = REPO_ROOT.parent / "shared"
@@ -23,6 +25,15 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Every test gets its own FUSION_BENCH_HOME so nothing touches ~/.cache; W&B stays offline."""
     monkeypatch.setenv("FUSION_BENCH_HOME", str(tmp_path_factory.mktemp("fusion_bench_home")))
     monkeypatch.setenv("WANDB_MODE", "offline")
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the test (small tensors: on 2 shared cores more threads only add waiting)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

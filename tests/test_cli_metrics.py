@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,7 @@ from fusion_bench.metrics.registry import get_metric, mefb_metric_names
 MINE = ["EN", "SF", "SD", "AG", "EI", "CE", "NMI", "PSNR", "QNCIE", "TE"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """On the shared 2-core machine intra-op threads mostly add synchronisation cost."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _lytro_paths(data_root: Path, reference_root: Path, image: str) -> list[str]:

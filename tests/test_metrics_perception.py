@@ -8,8 +8,6 @@ Tolerance: relative error ≤ 1e-4 (issue 3). Measured on all six reference imag
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -20,30 +18,15 @@ from fusion_bench.io.images import read_image
 from fusion_bench.metrics._filters import block_sums, freqspace_meshgrid, matlab_median, matlab_round, normalize1
 from fusion_bench.metrics.perception import qcb, qcv, vif
 from fusion_bench.metrics.registry import get_metric
+from reference_images import octave_values, reference_images
 
 TOLERANCE = 1e-4
 CASES = [("lytro_01", "Qcb"), ("lytro_01", "Qcv"), ("lytro_01", "VIF"),
          ("disney1", "Qcb"), ("disney1", "Qcv"), ("disney1", "VIF")]
 
 
-@lru_cache(maxsize=None)
-def _images(reference: Path, data: Path, image: str) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    if image.startswith("lytro"):
-        sources = tuple(read_image(data / "Lytro" / side / f"{image}.jpg").tensor for side in "AB")
-        return sources, read_image(reference / "metrics" / "lytro_fused" / f"{image}.png").tensor
-    folder = data / "MEFB" / "input" / image
-    sources = tuple(read_image(sorted(folder.glob(f"{image}_{side}.*"))[0]).tensor for side in "AB")
-    return sources, read_image(reference / "metrics" / "mefb_fused" / f"{image}.png").tensor
-
-
-@lru_cache(maxsize=None)
-def _reference(reference: Path) -> dict[tuple[str, str], float]:
-    values = {}
-    for filename in ("lytro_octave.csv", "mefb_octave.csv"):
-        with open(reference / "metrics" / filename, newline="") as handle:
-            for row in csv.DictReader(handle):
-                values[(row["image"], row["metric"])] = float(row["value"])
-    return values
+_images = reference_images
+_reference = octave_values
 
 
 @pytest.mark.parametrize(("image", "mefb_name"), CASES)

@@ -4,7 +4,6 @@ torchmetrics classes (single process; DDP is in test_metrics_ddp.py)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -20,13 +19,7 @@ MINE = ("EN", "CE", "NMI", "PSNR", "QNCIE", "TE", "FMI", "MI", "SD", "AG", "EI",
 NO_REFERENCE = ("EN", "SD", "SF", "AG", "EI")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: intra-op threads only add synchronisation cost on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _image(seed: int, size: int = 32, channels: int = 3) -> torch.Tensor:

@@ -8,7 +8,6 @@ QNCIE, TE. The references carry 10 significant digits; we measured agreement to 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,13 +22,7 @@ TOLERANCE = {"EN": 1e-6, "SD": 1e-6, "SF": 1e-6, "AG": 1e-6, "EI": 1e-6, "CE": 1
 MEFB_NAMES = {get_metric(name).mefb_name: name for name in TOLERANCE}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """On the shared 2-core machine intra-op threads mostly add synchronisation cost."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @lru_cache(maxsize=None)

@@ -10,9 +10,7 @@ are noise: every one of those is held to 1e-4 here (the infinities to equality).
 
 from __future__ import annotations
 
-import csv
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from fusion_bench.io.images import read_image
 from fusion_bench.metrics._filters import fspecial_gaussian, gaussian_taps, octave_filter2_valid
 from fusion_bench.metrics.phase_congruency import SOURCE_FEATURES, SourceFeatureCache, phase_congruency
 from fusion_bench.metrics.registry import get_metric
+from reference_images import octave_values, reference_images
 from fusion_bench.metrics.structure import (
     QABF_DA,
     QABF_DG,
@@ -48,24 +47,8 @@ QC_QY_CASES = [("lytro_01", "Qc"), ("lytro_01", "Qy"), ("lytro_02", "Qc"), ("lyt
 QC_QY_NOISE_CASES = [("lytro_02", "Qy"), ("town", "Qy"), ("building", "Qc"), ("building", "Qy")]
 
 
-@lru_cache(maxsize=None)
-def _images(reference: Path, data: Path, image: str) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-    if image.startswith("lytro"):
-        sources = tuple(read_image(data / "Lytro" / side / f"{image}.jpg").tensor for side in "AB")
-        return sources, read_image(reference / "metrics" / "lytro_fused" / f"{image}.png").tensor
-    folder = data / "MEFB" / "input" / image
-    sources = tuple(read_image(sorted(folder.glob(f"{image}_{side}.*"))[0]).tensor for side in "AB")
-    return sources, read_image(reference / "metrics" / "mefb_fused" / f"{image}.png").tensor
-
-
-@lru_cache(maxsize=None)
-def _reference(reference: Path) -> dict[tuple[str, str], float]:
-    values = {}
-    for filename in ("lytro_octave.csv", "mefb_octave.csv"):
-        with open(reference / "metrics" / filename, newline="") as handle:
-            for row in csv.DictReader(handle):
-                values[(row["image"], row["metric"])] = float(row["value"])
-    return values
+_images = reference_images
+_reference = octave_values
 
 
 def _score(reference: Path, data: Path, image: str, mefb_name: str) -> float:
