@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 from skimage import morphology
 from skimage.color import rgb2gray
 from torch import nn
@@ -79,14 +80,27 @@ def spatial_frequency(features: torch.Tensor, radius: int = 5) -> torch.Tensor:
     return F.conv2d(gradient, window, padding=radius, groups=features.shape[1]).sum(dim=1)
 
 
+def _binary_opening(mask: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """skimage's `binary_opening` (deprecated in 0.26): erosion with the outside counted as 1, then
+    dilation with the outside counted as 0 (SciPy's binary morphology; equal on every pixel, tested)."""
+    eroded = ndimage.binary_erosion(mask, footprint, border_value=1)
+    return ndimage.binary_dilation(eroded, footprint, border_value=0)
+
+
+def _binary_closing(mask: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """skimage's `binary_closing`: dilation (outside 0), then erosion (outside 1)."""
+    dilated = ndimage.binary_dilation(mask, footprint, border_value=0)
+    return ndimage.binary_erosion(dilated, footprint, border_value=1)
+
+
 def clean_decision_map(decision: np.ndarray, disk_radius: int = 5, area_ratio: float = 0.01) -> np.ndarray:
     """(H, W) bool → (H, W) int: opening, fill small holes of the 0 region, closing, fill small holes of the
     1 region; "small" is under `area_ratio`·H·W pixels (skimage's former exclusive threshold)."""
     footprint = morphology.disk(disk_radius)
     max_size = math.ceil(area_ratio * decision.size) - 1
-    decision = morphology.binary_opening(decision, footprint)
+    decision = _binary_opening(decision, footprint)
     decision = ~morphology.remove_small_holes(~decision, max_size=max_size)
-    decision = morphology.binary_closing(decision, footprint)
+    decision = _binary_closing(decision, footprint)
     return morphology.remove_small_holes(decision, max_size=max_size).astype(np.int64)
 
 
