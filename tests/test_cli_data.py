@@ -23,6 +23,14 @@ def test_verify_shared_copies(data_root: Path, name: str, pairs: int, capsys: py
     assert captured.out == f"{name}: {pairs} pairs OK\n" and captured.err == ""
 
 
+@pytest.mark.parametrize("name,pairs", [("MEFB", 100), ("Lytro", 20), ("SICE", 5), ("MFIFB", 78)])
+def test_verify_with_the_data_folder_as_root(data_root: Path, name: str, pairs: int,
+                                             capsys: pytest.CaptureFixture) -> None:
+    """`--root ../shared/data` (the folder holding MEFB/, Lytro/, ...) finds the dataset's sub-folder."""
+    assert main(["data", "verify", name, "--root", str(data_root)]) == 0
+    assert capsys.readouterr().out == f"{name}: {pairs} pairs OK\n"
+
+
 def test_verify_json_and_default_root(local_data: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["data", "verify", "MFFW", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

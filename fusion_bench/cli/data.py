@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     verify = actions.add_parser("verify", help="check a copy: pairs, readability, sizes, checksums where known")
     verify.add_argument("name", metavar="NAME")
-    verify.add_argument("--root", type=Path, help="the dataset folder (default: FUSION_BENCH_DATA or the cache)")
+    verify.add_argument("--root", type=Path, help="the dataset folder, or a data folder holding it as <folder>/ like FUSION_BENCH_DATA (default: FUSION_BENCH_DATA or the cache)")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.set_defaults(func=run_verify)
 

@@ -47,10 +47,19 @@ def _checksums_apply(info: DatasetInfo, root: Path) -> bool:
     return bool(info.files()) and not (info.layout == "sice" and sice.is_official(root))
 
 
+def dataset_folder(info: DatasetInfo, root: Path) -> Path:
+    """`root` as given: the dataset's own folder, or a data folder holding it as `<folder>/` (the layout of
+    FUSION_BENCH_DATA, e.g. `--root ../shared/data` for MEFB means `../shared/data/MEFB`)."""
+    nested = root / info.folder if info.folder else None
+    if nested is not None and nested.is_dir() and root.name != info.folder:
+        return nested
+    return root
+
+
 def verify_dataset(name: str, root: Path | None = None) -> VerifyReport:
     """Check a copy of dataset `name` (default: the one `get_dataset` would open) and report every problem."""
     info = get_info(name)
-    root = Path(root) if root is not None else find_root(info)
+    root = dataset_folder(info, Path(root)) if root is not None else find_root(info)
     report = VerifyReport(name=info.name, root=root)
     if not root.is_dir():
         report.problems.append(f"{root}: no such folder")
