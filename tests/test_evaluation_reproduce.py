@@ -48,3 +48,28 @@ def test_reproduce_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     again = reproduce(results, out, workers=1, datasets=("Lytro", "SICE"), methods=("average", "max-abs"),
                       metrics=("Qabf",))
     assert again.done == 0 and again.skipped == summary.done
+
+
+def test_prepare_downloads_a_missing_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """No local or cached copy: `prepare` asks the downloader (here a stand-in that 'fetches' the tiny copy);
+    a dataset it cannot fetch is skipped with the downloader's reason."""
+    from fusion_bench.data import fetch
+    from fusion_bench.errors import DatasetError
+    from fusion_bench.evaluation.reproduce import prepare
+
+    data = tmp_path / "fetched"
+    _tiny_data(data)
+    monkeypatch.setenv("FUSION_BENCH_DATA", str(tmp_path / "empty"))
+    asked = []
+
+    def fake_download(name: str, progress: bool = True) -> Path:
+        asked.append(name)
+        if name == "SICE":
+            raise DatasetError("SICE: connection refused")
+        return data / name
+
+    monkeypatch.setattr(fetch, "download_dataset", fake_download)
+    plan = prepare(("Lytro", "SICE"), methods=("average",))
+    assert asked == ["Lytro", "SICE"]
+    assert [view.name for view in plan.views] == ["Lytro"] and len(plan.views[0].pairs) == 20
+    assert any(line.startswith("dataset SICE:") and "connection refused" in line for line in plan.skipped)

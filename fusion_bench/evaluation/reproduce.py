@@ -51,9 +51,15 @@ def prepare(datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = 
     for name in datasets:
         try:
             view = open_dataset(name)
-        except (FusionBenchError, KeyError) as exc:
-            plan.skipped.append(f"dataset {name}: {exc}")
-            continue
+        except (FusionBenchError, KeyError) as missing:
+            try:  # no local or cached copy: fetch a verified one (refused for datasets without checksums)
+                from fusion_bench.data.fetch import download_dataset
+
+                _say(f"{name}: no copy found ({missing}); downloading")
+                view = open_dataset(name, download_dataset(name))
+            except (FusionBenchError, KeyError, OSError) as exc:
+                plan.skipped.append(f"dataset {name}: {exc}")
+                continue
         plan.views.append(view)
     for info in list_methods():
         if methods is not None and info.name not in methods:
