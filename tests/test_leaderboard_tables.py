@@ -116,3 +116,18 @@ def test_mean_rank_uses_the_metrics_every_row_has():
     assert ranked.loc[("ASR", PUBLISHED_OUTPUTS), "mean rank"] == 3
     markdown = to_markdown(leaderboard_frame(mean, None, images, ranked, DIRECTIONS))
     assert "–" in markdown.splitlines()[-1]  # ASR's missing SF/SD
+
+
+def test_run_here_rows_show_the_method_label():
+    import pandas as pd
+
+    from fusion_bench.leaderboard.tables import aggregate
+
+    rows = pd.DataFrame({
+        "method": ["mgdn-mef", "average", "DSIFT"], "provenance": ["run here", "run here", "published outputs, scored here"],
+        "source": ["trained here (not the authors' weights)", "classical", "MFIFB"], "metric": ["EN"] * 3,
+        "value": [7.0, 6.0, 6.5], "image": ["a"] * 3, "error": [""] * 3,
+    })
+    mean, _, _ = aggregate(rows)
+    assert set(mean.index) == {("mgdn-mef", "run here: trained here (not the authors' weights)"),
+                               ("average", "run here"), ("DSIFT", "published outputs, scored here")}

@@ -19,8 +19,9 @@ from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, select_run
                                              rank_frame, ranks, to_markdown)
 
 PROVENANCE_MEANING = {
-    RUN_HERE: "fused and scored by fusion_bench on this machine (registered method; its label, e.g. a "
-              "third-party port, is in `fusion-bench methods`)",
+    RUN_HERE: "fused and scored by fusion_bench on this machine (a registered method; where the method has a "
+              "label, the tables show it after a colon: \"authors' network and weights\", \"third-party PyTorch "
+              "port\", \"trained here (not the authors' weights)\"; see `fusion-bench methods`)",
     PUBLISHED_OUTPUTS: "fused images published by a benchmark (MFIFB), scored here with our metrics",
     "published scores": "metric values published by a benchmark (MEFB's evaluationMetrics.mat), imported as is",
     "reported": "values printed in a paper (MGDN), see the reproduction table",

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from fusion_bench.evaluation.schema import RUN_HERE
 from fusion_bench.metrics.registry import PREFERRED_ORDER
 
 ROW_KEYS = ["method", "provenance"]
@@ -36,13 +37,25 @@ def metric_order(names: Sequence[str]) -> list[str]:
     return sorted(set(names), key=lambda name: (rank.get(name, len(rank)), name))
 
 
+def with_method_labels(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose provenance is "run here" get the method's label appended when it has one (its `source`,
+    e.g. "run here: trained here (not the authors' weights)", "run here: third-party PyTorch port"), so a
+    table says what a row's weights are; rows whose source is only the kind (classical, deep) keep it."""
+    if "source" not in rows.columns or rows.empty:
+        return rows
+    labelled = (rows["provenance"] == RUN_HERE) & ~rows["source"].isin(["", "classical", "deep"]) & rows["source"].notna()
+    rows = rows.copy()
+    rows.loc[labelled, "provenance"] = RUN_HERE + ": " + rows.loc[labelled, "source"]
+    return rows
+
+
 def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Rows of one dataset and convention → (mean, std, image count), indexed by (method, provenance).
 
     Errored rows carry no value and are left out of the means; the image count is the number of images
     with at least one value, so a method that failed on some images shows it.
     """
-    scored = rows[rows["error"] == ""]
+    scored = with_method_labels(rows[rows["error"] == ""])
     order = metric_order(scored["metric"].unique())
     grouped = scored.groupby(ROW_KEYS + ["metric"])["value"]
     mean = grouped.mean().unstack("metric").reindex(columns=order)
