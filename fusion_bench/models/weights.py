@@ -3,11 +3,10 @@ or download), always checked against its recorded size and sha256."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from fusion_bench.data.download import ensure_file
-from fusion_bench.errors import CheckpointError
+from fusion_bench.data.download import ensure_file, verify_file
+from fusion_bench.errors import CheckpointError, ChecksumError
 from fusion_bench.models.base import WeightFile
 from fusion_bench.paths import cache_weights_dir, local_weights_dir
 
@@ -19,11 +18,10 @@ def verify_shipped(path: Path, weight: WeightFile) -> Path:
     """`path` after checking its size and sha256 against `weight` (CheckpointError naming the file)."""
     if not path.is_file():
         raise CheckpointError(f"{path}: shipped weight file is missing (reinstall the package)")
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if len(data) != weight.size or digest != weight.sha256:
-        raise CheckpointError(f"{path}: size {len(data)} / sha256 {digest[:12]}… do not match the recorded "
-                              f"{weight.size} bytes / {weight.sha256[:12]}…; the file is damaged or replaced")
+    try:
+        verify_file(path, weight.sha256, weight.size)
+    except ChecksumError as exc:
+        raise CheckpointError(f"{exc} (the shipped file is damaged or replaced: reinstall the package)") from exc
     return path
 
 
