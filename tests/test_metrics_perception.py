@@ -98,3 +98,19 @@ def test_matlab_helpers() -> None:
     stretched = normalize1(torch.tensor([[[1.0, 2.0], [3.0, 5.0]]], dtype=torch.float64))
     assert stretched.tolist() == [[[0.0, 64.0], [128.0, 255.0]]]
     assert normalize1(torch.zeros(1, 2, 2, dtype=torch.float64)).abs().sum() == 0
+
+
+def test_qcb_source_cache_returns_the_uncached_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusion_bench.metrics import perception
+    from fusion_bench.metrics._source_cache import SourceFeatureCache
+
+    a, b = _textured(40, seed=21), _textured(40, seed=22)
+    fused = [(a + b) / 2, torch.maximum(a, b), torch.round(0.2 * a * 255 + 0.8 * b * 255) / 255]
+    monkeypatch.setattr(perception.QCB_SOURCE_FEATURES, "max_bytes", 0)
+    uncached = [qcb([a, b], f) for f in fused]
+    cache = SourceFeatureCache()
+    monkeypatch.setattr(perception, "QCB_SOURCE_FEATURES", cache)
+    cached = [qcb([a.clone(), b.clone()], f) for f in fused]
+    assert (cache.misses, cache.hits) == (1, 2)
+    for with_cache, without in zip(cached, uncached):
+        assert torch.equal(with_cache, without)

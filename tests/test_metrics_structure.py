@@ -20,7 +20,8 @@ import torch
 from fusion_bench.errors import ImageFormatError
 from fusion_bench.io.images import read_image
 from fusion_bench.metrics._filters import fspecial_gaussian, gaussian_taps, octave_filter2_valid
-from fusion_bench.metrics.phase_congruency import SOURCE_FEATURES, SourceFeatureCache, phase_congruency
+from fusion_bench.metrics._source_cache import SourceFeatureCache
+from fusion_bench.metrics.phase_congruency import SOURCE_FEATURES, phase_congruency
 from fusion_bench.metrics.registry import get_metric
 from reference_images import octave_values, reference_images
 from fusion_bench.metrics.structure import (

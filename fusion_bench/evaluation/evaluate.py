@@ -72,20 +72,32 @@ def plan_jobs(methods: Sequence[str], views: Sequence[DatasetView], metrics: Seq
     skipped: list[tuple[str, str, str]] = []
     for view in views:
         scoring = convention or view.convention
+        view_jobs: list[Job] = []
         for method in methods:
             info = get_method_info(method)
             if view.task not in info.tasks:
                 skipped.append((method, view.name, f"method is for {'/'.join(info.tasks)}, dataset is {view.task}"))
                 continue
-            jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out)
+            view_jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out)
         if published and view.name in MFIFB_SETS:
             try:
                 outputs = _published_outputs(view)
             except DatasetError as exc:
                 skipped.append(("published outputs (MFIFB)", view.name, str(exc)))
-                continue
-            jobs += published_output_jobs(view.name, view.pairs, outputs, scoring, metrics, out, MFIFB_OUTPUTS_SOURCE)
+            else:
+                view_jobs += published_output_jobs(view.name, view.pairs, outputs, scoring, metrics, out,
+                                                   MFIFB_OUTPUTS_SOURCE)
+        jobs += pair_major(view_jobs, view.pairs)
     return jobs, skipped
+
+
+def pair_major(jobs: Sequence[Job], pairs: Sequence[Pair]) -> list[Job]:
+    """The jobs ordered pair by pair (every method of the first pair, then of the second, ...), methods in
+    their given order. Scoring one pair's fused images one after another lets the metrics reuse what they
+    computed from its sources (QP's phase congruency of the sources is the largest part of QP); a worker
+    keeps only a few pairs' source features, so method by method they would be recomputed every time."""
+    position = {pair.name: index for index, pair in enumerate(pairs)}
+    return sorted(jobs, key=lambda job: position.get(job.image, len(position)))
 
 
 def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics: Sequence[str] | None = None,

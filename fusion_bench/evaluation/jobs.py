@@ -25,7 +25,7 @@ class Job:
         metrics: our metric names to compute.
         config: the resolved method config as sorted (key, value) pairs (empty for published outputs).
         config_hash: key of the config (see `fusion_bench.models.registry.config_hash`).
-        code_version: see `fusion_bench.evaluation.schema.code_version`.
+        code_version: see `fusion_bench.evaluation.versions` (last commit changing the code behind the row).
         fused_path: where the fused image is written (`fuse=True`) or read from (`fuse=False`).
         part_path: the per-image results file; its existence means "done".
         fuse: whether to run the method, or only score `fused_path`.

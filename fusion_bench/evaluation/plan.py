@@ -9,7 +9,8 @@ from pathlib import Path
 from fusion_bench.errors import DatasetError
 from fusion_bench.evaluation import store
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, RUN_HERE, code_version
+from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.evaluation.versions import method_code_version, scoring_code_version
 from fusion_bench.models.registry import config_hash, get_method_info, resolve_config
 
 
@@ -27,7 +28,7 @@ def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: st
     info = get_method_info(method)
     config = resolve_config(method, overrides)
     digest = config_hash(method, config)
-    version = code_version()
+    version = method_code_version(method)
     source = info.label or info.kind
     return [
         Job(method=method, dataset=dataset, image=pair.name, sources=tuple(str(p) for p in pair.sources),
@@ -48,7 +49,7 @@ def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable
         DatasetError: a published output names a pair that the dataset does not have.
     """
     by_name = {pair.name: pair for pair in pairs}
-    version = code_version()
+    version = scoring_code_version()
     jobs = []
     for image, method, path in outputs:
         if image not in by_name:

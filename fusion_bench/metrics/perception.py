@@ -22,6 +22,7 @@ from fusion_bench.metrics._filters import (
     gaussian_taps,
     normalize1,
 )
+from fusion_bench.metrics._source_cache import SourceFeatureCache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
@@ -54,17 +55,30 @@ def _qcb_contrast(planes: Tensor) -> Tensor:
     return torch.abs(narrow / wide - 1)
 
 
-def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
-    """Chen–Blum on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    rows, cols = fused.shape[-2:]
-    images = normalize1(torch.cat([sources, fused[None]]) / 255)  # im2double, then normalize1
-    u, v = freqspace_meshgrid(rows, cols, device=fused.device)
+def _qcb_masked_contrast(images: Tensor) -> Tensor:
+    """normalize1'ed [0, 1] planes (..., H, W) → their CSF-filtered, contrast-masked maps (..., H, W) real.
+
+    Everything here is per plane (normalize1 stretches each plane on its own), so the sources' maps do not
+    depend on the fused image and are kept in `QCB_SOURCE_FEATURES`."""
+    rows, cols = images.shape[-2:]
+    u, v = freqspace_meshgrid(rows, cols, device=images.device)
     u, v = (cols / 30) * u, (rows / 30) * v
     radius = torch.sqrt(u * u + v * v)
     response = torch.exp(-(radius / QCB_F0) ** 2) - QCB_A * torch.exp(-(radius / QCB_F1) ** 2)
     contrast = _qcb_contrast(_csf_filter(images, response))
-    masked = (QCB_K * contrast ** QCB_P) / (QCB_H * contrast ** QCB_Q + QCB_Z)
-    c_a, c_b, c_f = masked
+    return (QCB_K * contrast ** QCB_P) / (QCB_H * contrast ** QCB_Q + QCB_Z)
+
+
+# QCB's store of the sources' masked contrast; set `QCB_SOURCE_FEATURES.max_bytes = 0` to switch it off.
+QCB_SOURCE_FEATURES = SourceFeatureCache()
+
+
+def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Chen–Blum on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
+    (source_maps,) = QCB_SOURCE_FEATURES.get(
+        sources, lambda planes: (_qcb_masked_contrast(normalize1(planes / 255)),))  # im2double, normalize1
+    c_a, c_b = source_maps
+    c_f = _qcb_masked_contrast(normalize1(fused / 255))
 
     def preservation(c_s: Tensor) -> Tensor:
         # The Matlab code multiplies both ratios by the mask, so 0/0 and x/0 leak NaN exactly as it does.

@@ -5,17 +5,14 @@ QP is registered with the structure family (`structure.py`).
 Log-Gabor filtering runs through torch.fft one plane at a time; the filter bank and its noise statistics
 depend only on the image size, so they are built once per (H, W, device) and cached. The maps of the source
 planes depend only on the sources, which an evaluation scores against every method's fused image, so QP
-keeps them in `SOURCE_FEATURES`, a small LRU keyed on the planes' contents (see `SourceFeatureCache`).
+keeps them in `SOURCE_FEATURES`, a small LRU keyed on the planes' contents (`_source_cache.py`).
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +20,7 @@ import torch
 from torch import Tensor
 
 from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median
+from fusion_bench.metrics._source_cache import SourceFeatureCache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention
 
@@ -204,61 +202,6 @@ def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 
 PhaseCongruencyMaps = tuple[Tensor, Tensor, Tensor]
-
-
-class SourceFeatureCache:
-    """Least-recently-used store of phase-congruency maps of source planes, keyed on their contents.
-
-    The key is (shape, dtype, device, BLAKE2b digest of the bytes), so equal planes hit whatever tensor
-    object holds them, and a changed pixel misses. The maps are computed plane by plane, so a hit returns
-    exactly the values a fresh computation gives. Memory is bounded by `max_bytes` (the maps held, not the
-    planes): 512×512 RGB pair ≈ 38 MB, so the default keeps a few pairs; `max_bytes = 0` disables caching.
-    """
-
-    def __init__(self, max_bytes: int = 256 * 2 ** 20) -> None:
-        self.max_bytes = max_bytes
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[tuple[object, ...], PhaseCongruencyMaps] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(planes: Tensor) -> tuple[object, ...]:
-        data = planes.detach().contiguous().cpu().numpy()
-        return tuple(planes.shape), str(planes.dtype), str(planes.device), hashlib.blake2b(data.tobytes()).digest()
-
-    @staticmethod
-    def _size(maps: PhaseCongruencyMaps) -> int:
-        return sum(m.numel() * m.element_size() for m in maps)
-
-    def stored_bytes(self) -> int:
-        with self._lock:
-            return sum(self._size(maps) for maps in self._entries.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def get(self, planes: Tensor, compute: Callable[[Tensor], PhaseCongruencyMaps]) -> PhaseCongruencyMaps:
-        """`compute(planes)` for (B, H, W) planes, or the stored result for planes with the same contents."""
-        if self.max_bytes <= 0:
-            return compute(planes)
-        key = self._key(planes)
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-            self.misses += 1
-        maps = compute(planes)
-        size = self._size(maps)
-        with self._lock:
-            if size <= self.max_bytes:
-                self._entries[key] = maps
-                while sum(self._size(m) for m in self._entries.values()) > self.max_bytes:
-                    self._entries.popitem(last=False)
-        return maps
-
 
 # QP's store of source maps; set `SOURCE_FEATURES.max_bytes = 0` to switch it off.
 SOURCE_FEATURES = SourceFeatureCache()

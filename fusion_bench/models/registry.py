@@ -72,6 +72,12 @@ def get_method_info(name: str) -> MethodInfo:
     return _REGISTRY[name][0]
 
 
+def method_module(name: str) -> str:
+    """The module defining the method's factory (where its code starts; used to version its results)."""
+    get_method_info(name)
+    return _REGISTRY[name][1].__module__
+
+
 def resolve_config(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The method's default config with `overrides` applied; an unknown key is a `ConfigError`."""
     info = get_method_info(name)
