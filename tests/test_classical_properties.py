@@ -118,3 +118,22 @@ def test_config_is_data(name: str) -> None:
 def test_invalid_config_values_are_refused(name: str, overrides: dict) -> None:
     with pytest.raises(ConfigError, match=name):
         create_method(name, **overrides)
+
+
+@pytest.mark.parametrize("height,width,size", [(20, 31, 91), (64, 48, 31), (40, 40, 15), (9, 13, 3)])
+def test_running_sum_filters_match_kornia(height: int, width: int, size: int) -> None:
+    from kornia.filters import box_blur, guided_blur
+
+    from fusion_bench.models.classical.box_filter import box_mean, guided_filter
+
+    generator = torch.Generator().manual_seed(height * width + size)
+    image = torch.rand(2, 3, height, width, generator=generator, dtype=torch.float64)
+    guide = torch.rand(2, 1, height, width, generator=generator, dtype=torch.float64)
+    expected = box_blur(image, (size, size), border_type="replicate", separable=True)
+    assert torch.allclose(box_mean(image, size), expected, rtol=0, atol=1e-13)
+    for eps in (0.3, 1e-6):
+        weights = (torch.rand(2, 1, height, width, generator=generator) > 0.5).double()
+        expected = guided_blur(guide, weights, size, eps, border_type="replicate", separable=True)
+        assert torch.allclose(guided_filter(guide, weights, size, eps), expected, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="odd"):
+        box_mean(image, 4)

@@ -9,9 +9,11 @@
    grey source as guidance), clipped to [0, 1] as the authors' code does, + 1e-12, normalised over n.
 5. F = Σ_n W^B_n B_n + Σ_n W^D_n D_n.
 
-Paper parameters: r1 = 45, ε1 = 0.3, r2 = 7, ε2 = 1e-6 (intensities in [0, 1]). Operators are kornia's
-(`box_blur`, `filter2d`, `gaussian_blur2d`, `guided_blur`), all with replicate borders as in the authors'
-`imfilter(..., 'replicate')`; the authors' guided filter shrinks its windows at the border instead. Their
+Paper parameters: r1 = 45, ε1 = 0.3, r2 = 7, ε2 = 1e-6 (intensities in [0, 1]). The Laplacian and the
+Gaussian are kornia's (`filter2d`, `gaussian_blur2d`); the average filter and the guided filter are
+`box_filter.py`'s running sums (the formulation of kornia's `box_blur`/`guided_blur`, O(1) per pixel instead
+of O(window)); all with replicate borders as in the authors' `imfilter(..., 'replicate')`; the authors'
+guided filter shrinks its windows at the border instead. Their
 code also quantises the refined weights to 1/255 steps, which we do not.
 """
 
@@ -20,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from kornia.filters import box_blur, filter2d, gaussian_blur2d, guided_blur
+from kornia.filters import filter2d, gaussian_blur2d
 
 from fusion_bench.models.base import MethodInfo
 from fusion_bench.models.classical.base import ClassicalFuser, check_numbers, stack_sources
+from fusion_bench.models.classical.box_filter import box_mean, guided_filter
 from fusion_bench.models.classical.colour import luminance
 from fusion_bench.models.registry import register_method
 
@@ -42,8 +45,8 @@ def refined_weights(guides: torch.Tensor, initial: torch.Tensor, radius: int, ep
     """Guide and initial weights (K, N, 1, H, W) → weights (K, N, 1, H, W) summing to 1 over K."""
     k, n = guides.shape[:2]
     flat_shape = (k * n, *guides.shape[2:])
-    filtered = guided_blur(guides.reshape(flat_shape), initial.reshape(flat_shape), 2 * radius + 1, eps,
-                           border_type=_BORDER, separable=True).reshape(guides.shape)
+    filtered = guided_filter(guides.reshape(flat_shape), initial.reshape(flat_shape), 2 * radius + 1, eps,
+                             border_type=_BORDER).reshape(guides.shape)
     weights = filtered.clamp(0.0, 1.0) + 1e-12
     return weights / weights.sum(dim=0, keepdim=True)
 
@@ -70,7 +73,7 @@ def fuse_gff(
     stack = stack_sources(sources).double()
     k, n, c, h, w = stack.shape
     flat = stack.reshape(k * n, c, h, w)
-    base = box_blur(flat, (base_size, base_size), border_type=_BORDER, separable=True).reshape(stack.shape)
+    base = box_mean(flat, base_size, border_type=_BORDER).reshape(stack.shape)
     detail = stack - base
     grey = luminance(flat)
     salient = saliency(grey, saliency_radius, saliency_sigma).reshape(k, n, 1, h, w)
@@ -90,7 +93,7 @@ INFO = MethodInfo(
     multi_source=True,
     trainable=False,
     paper="S. Li, X. Kang, J. Hu, Image fusion with guided filtering, IEEE Trans. Image Process. 22(7), 2013",
-    description="two-scale fusion, Laplacian saliency, guided-filter weight refinement (kornia)",
+    description="two-scale fusion, Laplacian saliency, guided-filter weight refinement",
     default_config={
         "base_size": 31,
         "saliency_radius": 5,
