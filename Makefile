@@ -28,6 +28,7 @@ reproduce-table: $(STAMP)
 benchmarks: $(STAMP)
 	$(PY) benchmarks/metrics.py
 	$(PY) benchmarks/mgdn.py
+	$(PY) benchmarks/pair_scoring.py
 
 clean-venv:
 	rm -rf $(VENV)
