@@ -131,3 +131,24 @@ def test_run_here_rows_show_the_method_label():
     mean, _, _ = aggregate(rows)
     assert set(mean.index) == {("mgdn-mef", "run here: trained here (not the authors' weights)"),
                                ("average", "run here"), ("DSIFT", "published outputs, scored here")}
+
+
+def test_cost_of_the_runs_shown(tmp_path: Path):
+    from fusion_bench.leaderboard.tables import timing_table
+
+    results = make_results()
+    old = results[results["method"] == "gff"].assign(code_version="0.0.9", fuse_seconds=50.0,
+                                                      timestamp="2025-01-01T00:00:00+00:00")
+    imported = results[results["method"] == "ASR"].assign(method="MEFB-X", provenance=PUBLISHED_SCORES)
+    timing = timing_table(pd.concat([results, old, imported], ignore_index=True))
+    assert sorted(timing.index.get_level_values("method")) == ["ASR", "gff", "mgdn-mff"]  # no imported scores
+    gff = timing.loc[("Lytro", "gff", "mefb")]
+    assert gff["images"] == 2 and gff["fuse_s"] == pytest.approx(0.2)  # the newer run, fused once per image
+    assert gff["score_s/img"] == pytest.approx(0.04)  # 4 metrics × 0.01 s
+    generate(results, tmp_path / "lb", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    readme = (tmp_path / "lb" / "README.md").read_text()
+    assert "## What these results cost" in readme and "[timing.md](timing.md)" in readme
+    totals = [line for line in readme.splitlines() if line.startswith("| all")]
+    assert totals and "| 6 " in totals[0]  # 3 methods × 2 images
+    assert "gff" in (tmp_path / "lb" / "timing.md").read_text()
+    assert (tmp_path / "lb" / "csv" / "timing.csv").is_file()

@@ -24,7 +24,7 @@ from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
 from fusion_bench.evaluation.store import export_results, load_results
 from fusion_bench.leaderboard.build import build_leaderboard
 from fusion_bench.leaderboard.comparisons import read_data_file
-from fusion_bench.leaderboard.tables import select_runs
+from fusion_bench.leaderboard.tables import timing_table
 from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.models.weights import resolve_weight_file
@@ -85,19 +85,6 @@ def evidence_jobs(jobs: list[Job], results_root: Path) -> list[Job]:
         for convention in sorted(set(CONVENTIONS) - {job.convention for job in matching}):
             extra += rescoring_jobs(matching, convention, [item.metric], results_root)
     return extra
-
-
-def timing_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, method): images, fusing and scoring seconds (total and per image), from the rows."""
-    rows = select_runs(results)
-    rows = rows[rows["provenance"] != "published scores"]
-    per_image = rows.groupby(["dataset", "method", "image"]).agg(fuse=("fuse_seconds", "first"),
-                                                                 score=("score_seconds", "sum"))
-    table = per_image.groupby(["dataset", "method"]).agg(images=("fuse", "size"), fuse_s=("fuse", "sum"),
-                                                         score_s=("score", "sum"))
-    table["fuse_s/img"] = table["fuse_s"] / table["images"]
-    table["score_s/img"] = table["score_s"] / table["images"]
-    return table.round(3)
 
 
 def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,

@@ -10,7 +10,7 @@ from fusion_bench.evaluation.conventions import convention_evidence, dataset_con
 from fusion_bench.evaluation.schema import PUBLISHED_SCORES
 from fusion_bench.evaluation.store import load_results
 from fusion_bench.leaderboard.pages import generate
-from fusion_bench.leaderboard.tables import metric_order
+from fusion_bench.leaderboard.tables import metric_order, select_runs
 
 
 def _sources(dataset: str) -> dict[str, list[str]]:
@@ -30,10 +30,12 @@ def build_leaderboard(results_root: Path, out: Path, note: str = "") -> list[Pat
     results = load_results(results_root)
     datasets = sorted(results["dataset"].unique())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    scored_here = results[results["provenance"] != PUBLISHED_SCORES]
+    scored_here = select_runs(results)  # the runs the pages show (older runs stay on disk, unshown)
+    scored_here = scored_here[scored_here["provenance"] != PUBLISHED_SCORES]
     computed = metric_order(scored_here["metric"].unique())
     versions = ", ".join(sorted(set(scored_here["code_version"]) - {""}))
-    header = (f"Generated on {stamp} from {len(results)} result rows (code versions: {versions or 'none'}). "
+    header = (f"Generated on {stamp} from {len(results)} result rows (code versions of the runs shown: "
+              f"{versions or 'none'}). "
               f"Metrics computed here: {', '.join(computed) or 'none'} ({len(computed)} of MEFB's 20); "
               f"imported published scores carry whatever their source has." + (f"\n\n{note}" if note else ""))
     return generate(results, out, conventions={name: dataset_convention(name) for name in datasets},

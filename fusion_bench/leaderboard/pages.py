@@ -15,8 +15,8 @@ from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_H
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
-from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, select_runs, leaderboard_frame, rank_basis,
-                                             rank_frame, ranks, to_markdown)
+from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, leaderboard_frame, rank_basis, rank_frame, ranks,
+                                             select_runs, timing_table, to_markdown)
 
 PROVENANCE_MEANING = {
     RUN_HERE: "fused and scored by fusion_bench on this machine (a registered method; where the method has a "
@@ -127,7 +127,32 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
     return "\n".join(lines), section
 
 
-def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterparts, header: str) -> str:
+def _cost_lines(timing: pd.DataFrame) -> list[str]:
+    """README section: CPU seconds per dataset of the runs shown (details in timing.md)."""
+    lines = ["", "## What these results cost", ""]
+    if timing.empty:
+        return lines + ["No image was fused or scored here."]
+    totals = timing.groupby(level="dataset")[["images", "fuse_s", "score_s"]].sum()
+    totals.loc["all"] = totals.sum()
+    totals["total_s"] = totals["fuse_s"] + totals["score_s"]
+    totals = totals.round(0).astype({"images": int})
+    lines += ["CPU seconds recorded when each image was fused and scored (one torch thread per worker process, "
+              "so a run with N workers takes roughly the total / N of wall-clock time); imported published "
+              "scores cost nothing here. Per method: [timing.md](timing.md).", "",
+              to_markdown(totals.rename(columns={"fuse_s": "fusing s", "score_s": "scoring s", "total_s": "total s"}))]
+    return lines
+
+
+def _timing_page(timing: pd.DataFrame) -> str:
+    table = timing.reset_index().sort_values(["dataset", "convention", "method"])
+    return ("# What each run cost\n\n[← leaderboard](README.md)\n\nPer dataset, method and convention: images, "
+            "seconds of fusing and of scoring (all metrics), in total and per image, as recorded when each image "
+            "was computed (one torch thread per worker). CSV: [csv/timing.csv](csv/timing.csv)\n\n"
+            + (to_markdown(table.set_index("dataset")) if len(table) else "Nothing was computed here.") + "\n")
+
+
+def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterparts, header: str,
+            timing: pd.DataFrame) -> str:
     lines = ["# fusion_bench leaderboard", "", header, "",
              "| dataset | convention | images | rows | best mean rank | page |", "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {s.dataset} | `{s.convention}` | {s.images} | {s.methods} | {s.best} | [{s.page}]({s.page}) |"
@@ -143,6 +168,7 @@ def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterpart
     for title, table in counterparts:
         lines += [f"### {title}", "", to_markdown(table.set_index("metric")), ""]
     lines += ["", "CSV: [csv/counterparts.csv](csv/counterparts.csv)" if counterparts else ""]
+    lines += _cost_lines(timing)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -188,6 +214,9 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     if counterparts:
         merged = pd.concat([table.assign(comparison=title) for title, table in counterparts])
         atomic_write_text(out / "csv" / "counterparts.csv", merged.to_csv(index=False))
+    timing = timing_table(results)
+    atomic_write_text(out / "csv" / "timing.csv", timing.reset_index().to_csv(index=False))
+    atomic_write_text(out / "timing.md", _timing_page(timing))
     readme = out / "README.md"
-    atomic_write_text(readme, _readme(sections, reproduction, counterparts, header))
+    atomic_write_text(readme, _readme(sections, reproduction, counterparts, header, timing))
     return [readme] + written

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from fusion_bench.evaluation.schema import RUN_HERE
+from fusion_bench.evaluation.schema import PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.metrics.registry import PREFERRED_ORDER
 
 ROW_KEYS = ["method", "provenance"]
@@ -29,6 +29,23 @@ def select_runs(results: pd.DataFrame) -> pd.DataFrame:
     runs = results.groupby(keys + run, dropna=False).agg(images=("image", "nunique"), newest=("timestamp", "max"))
     chosen = runs.reset_index().sort_values(["images", "newest"]).groupby(keys, dropna=False).tail(1)
     return results.merge(chosen[keys + run], on=keys + run)
+
+
+def timing_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method) of the runs a leaderboard shows: images, fusing and scoring seconds (total and
+    per image), as recorded when each image was computed (one torch thread per worker). Imported published
+    scores cost nothing here and are left out."""
+    rows = select_runs(results)
+    rows = rows[rows["provenance"] != PUBLISHED_SCORES]
+    if rows.empty:
+        return pd.DataFrame(columns=["images", "fuse_s", "score_s", "fuse_s/img", "score_s/img"])
+    per_image = rows.groupby(["dataset", "method", "convention", "image"]).agg(
+        fuse=("fuse_seconds", "first"), score=("score_seconds", "sum"))
+    table = per_image.groupby(["dataset", "method", "convention"]).agg(
+        images=("fuse", "size"), fuse_s=("fuse", "sum"), score_s=("score", "sum"))
+    table["fuse_s/img"] = table["fuse_s"] / table["images"]
+    table["score_s/img"] = table["score_s"] / table["images"]
+    return table.round(3)
 
 
 def metric_order(names: Sequence[str]) -> list[str]:
