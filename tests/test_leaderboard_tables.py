@@ -152,3 +152,23 @@ def test_cost_of_the_runs_shown(tmp_path: Path):
     assert totals and "| 6 " in totals[0]  # 3 methods × 2 images
     assert "gff" in (tmp_path / "lb" / "timing.md").read_text()
     assert (tmp_path / "lb" / "csv" / "timing.csv").is_file()
+
+
+def test_non_finite_values_are_left_out_and_counted(tmp_path: Path):
+    from fusion_bench.leaderboard.tables import non_finite_counts
+
+    results = make_results()
+    broken = (results["method"] == "gff") & (results["metric"] == "SF") & (results["image"] == "lytro_01")
+    results.loc[broken, "value"] = np.inf
+    results.loc[(results["method"] == "ASR") & (results["metric"] == "SD") & (results["image"] == "lytro_02"),
+                "value"] = np.nan
+    mean, std, images = aggregate(results)
+    assert mean.loc[("gff", RUN_HERE), "SF"] == pytest.approx(18.0)  # the finite image only
+    assert mean.loc[("ASR", PUBLISHED_OUTPUTS), "SD"] == pytest.approx(40.0)
+    assert list(images) == [2, 2, 2]
+    assert non_finite_counts(results).to_dict() == {"SF": 1, "SD": 1}
+    generate(results, tmp_path / "lb", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    page = (tmp_path / "lb" / "Lytro.md").read_text()
+    assert "Values that are not finite are left out" in page and "SF 1 of 6, SD 1 of 6" in page
+    table = [line for line in page.split("CSV:")[0].splitlines() if line.startswith("| gff")]
+    assert table and "inf" not in table[0] and "nan" not in table[0].lower()

@@ -57,7 +57,7 @@ def prepare(datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = 
             try:  # no local or cached copy: fetch a verified one (refused for datasets without checksums)
                 from fusion_bench.data.fetch import download_dataset
 
-                _say(f"{name}: no copy found ({missing}); downloading")
+                _say(f"{name}: no local or cached copy; trying a verified download")
                 view = open_dataset(name, download_dataset(name))
             except (FusionBenchError, KeyError, OSError) as exc:
                 plan.skipped.append(f"dataset {name}: {exc}")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fusion_bench.evaluation.schema import RUN_HERE
-from fusion_bench.leaderboard.tables import metric_order
+from fusion_bench.leaderboard.tables import finite_rows, metric_order
 
 
 def read_data_file(name: str) -> pd.DataFrame:
@@ -20,9 +20,10 @@ def read_data_file(name: str) -> pd.DataFrame:
 
 def _mean_of(results: pd.DataFrame, method: str, dataset: str, metric: str, convention: str,
              provenance: str) -> tuple[float, int]:
+    results = finite_rows(results)  # as the leaderboard's means: no errored or non-finite values
     rows = results[(results["method"] == method) & (results["dataset"] == dataset)
                    & (results["metric"] == metric) & (results["convention"] == convention)
-                   & (results["provenance"] == provenance) & (results["error"] == "")]
+                   & (results["provenance"] == provenance)]
     return (float(rows["value"].mean()), int(rows["image"].nunique())) if len(rows) else (float("nan"), 0)
 
 
@@ -57,8 +58,8 @@ def counterpart_tables(results: pd.DataFrame, counterparts: pd.DataFrame,
         convention = conventions.get(item.dataset)
         if convention is None:
             continue
-        here = results[(results["dataset"] == item.dataset) & (results["convention"] == convention)
-                       & (results["error"] == "")]
+        here = finite_rows(results)
+        here = here[(here["dataset"] == item.dataset) & (here["convention"] == convention)]
         ours = here[(here["method"] == item.our_method) & (here["provenance"] == RUN_HERE)]
         theirs = here[(here["method"] == item.published_method) & (here["provenance"] != RUN_HERE)]
         if ours.empty or theirs.empty:

@@ -15,8 +15,8 @@ from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_H
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
-from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, leaderboard_frame, rank_basis, rank_frame, ranks,
-                                             select_runs, timing_table, to_markdown)
+from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, finite_rows, leaderboard_frame, non_finite_counts,
+                                             rank_basis, rank_frame, ranks, select_runs, timing_table, to_markdown)
 
 PROVENANCE_MEANING = {
     RUN_HERE: "fused and scored by fusion_bench on this machine (a registered method; where the method has a "
@@ -101,6 +101,13 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
     caption = (f"Mean over the {n_images} images of {dataset}; metrics in the `{convention}` convention. "
                f"↑ higher is better, ↓ lower is better; **bold** is the best value of a column; rows sorted by "
                f"mean rank over {over}; `images` is the number of images a row was scored on.")
+    non_finite = non_finite_counts(rows)
+    if len(non_finite):
+        scored = rows[rows["error"] == ""].groupby("metric").size()
+        counts = ", ".join(f"{metric} {count} of {scored[metric]}" for metric, count in non_finite.items())
+        caption += (f" Values that are not finite are left out of the means and ranks ({counts} image results): "
+                    "MEFB's code returns ±inf or NaN there (QC and QY divide by variances guarded only by 2e-16, "
+                    "see docs/metrics_structure.md), and one such image would make a method's mean inf or NaN.")
     lines = [f"## {dataset}, `{convention}` convention", "", f"Table: {caption}", ""]
     if note:
         lines += [note, ""]
@@ -118,7 +125,7 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
                   f"![{dataset} qualitative grid](figures/{grid.name})", ""]
     method_order = [method for method, _ in by_mean_rank(ranked)]
     shown = list(mean.columns[:DISTRIBUTION_METRICS])
-    dist = figures.distributions(rows[rows["error"] == ""], list(dict.fromkeys(method_order)), shown,
+    dist = figures.distributions(finite_rows(rows), list(dict.fromkeys(method_order)), shown,
                                  figure_dir / f"{stem}_distributions.png",
                                  f"{dataset}: per-image values ({convention} convention)")
     lines += [f"### {dataset}: per-image distributions", "", f"![{dataset} distributions](figures/{dist.name})", ""]

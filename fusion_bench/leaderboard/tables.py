@@ -66,13 +66,27 @@ def with_method_labels(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def finite_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows without an error and with a finite value."""
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    return rows[(rows["error"] == "") & np.isfinite(values)]
+
+
+def non_finite_counts(rows: pd.DataFrame) -> pd.Series:
+    """Per metric, how many rows without an error hold ±inf or NaN (left out of the means). (metric → count)"""
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    bad = rows[(rows["error"] == "") & ~np.isfinite(values)]
+    return bad.groupby("metric").size().reindex(metric_order(bad["metric"].unique()))
+
+
 def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Rows of one dataset and convention → (mean, std, image count), indexed by (method, provenance).
 
-    Errored rows carry no value and are left out of the means; the image count is the number of images
-    with at least one value, so a method that failed on some images shows it.
+    Errored rows carry no value and are left out of the means; so are values that are not finite (MEFB's QY
+    and QC return ±inf or NaN on some images, see `non_finite_counts`). The image count is the number of
+    images with at least one value, so a method that failed on some images shows it.
     """
-    scored = with_method_labels(rows[rows["error"] == ""])
+    scored = with_method_labels(finite_rows(rows))
     order = metric_order(scored["metric"].unique())
     grouped = scored.groupby(ROW_KEYS + ["metric"])["value"]
     mean = grouped.mean().unstack("metric").reindex(columns=order)
