@@ -172,3 +172,11 @@ def test_non_finite_values_are_left_out_and_counted(tmp_path: Path):
     assert "Values that are not finite are left out" in page and "SF 1 of 6, SD 1 of 6" in page
     table = [line for line in page.split("CSV:")[0].splitlines() if line.startswith("| gff")]
     assert table and "inf" not in table[0] and "nan" not in table[0].lower()
+
+
+def test_cost_section_when_nothing_was_computed_here(tmp_path: Path):
+    imported = make_results().assign(provenance=PUBLISHED_SCORES)
+    generate(imported, tmp_path / "lb", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    assert "No image was fused or scored here." in (tmp_path / "lb" / "README.md").read_text()
+    assert "Nothing was fused or scored here." in (tmp_path / "lb" / "timing.md").read_text()
+    assert (tmp_path / "lb" / "csv" / "timing.csv").read_text().startswith("dataset,method,convention,")

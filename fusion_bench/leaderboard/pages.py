@@ -151,11 +151,13 @@ def _cost_lines(timing: pd.DataFrame) -> list[str]:
 
 
 def _timing_page(timing: pd.DataFrame) -> str:
+    if timing.empty:
+        return "# What each run cost\n\n[← leaderboard](README.md)\n\nNothing was fused or scored here.\n"
     table = timing.reset_index().sort_values(["dataset", "convention", "method"])
     return ("# What each run cost\n\n[← leaderboard](README.md)\n\nPer dataset, method and convention: images, "
             "seconds of fusing and of scoring (all metrics), in total and per image, as recorded when each image "
             "was computed (one torch thread per worker). CSV: [csv/timing.csv](csv/timing.csv)\n\n"
-            + (to_markdown(table.set_index("dataset")) if len(table) else "Nothing was computed here.") + "\n")
+            + to_markdown(table.set_index("dataset")) + "\n")
 
 
 def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterparts, header: str,

@@ -38,7 +38,8 @@ def timing_table(results: pd.DataFrame) -> pd.DataFrame:
     rows = select_runs(results)
     rows = rows[rows["provenance"] != PUBLISHED_SCORES]
     if rows.empty:
-        return pd.DataFrame(columns=["images", "fuse_s", "score_s", "fuse_s/img", "score_s/img"])
+        index = pd.MultiIndex.from_tuples([], names=["dataset", "method", "convention"])
+        return pd.DataFrame(columns=["images", "fuse_s", "score_s", "fuse_s/img", "score_s/img"], index=index)
     per_image = rows.groupby(["dataset", "method", "convention", "image"]).agg(
         fuse=("fuse_seconds", "first"), score=("score_seconds", "sum"))
     table = per_image.groupby(["dataset", "method", "convention"]).agg(
