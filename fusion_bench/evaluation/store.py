@@ -108,7 +108,8 @@ def _read_csv_files(paths: list[Path]) -> pd.DataFrame:
 def _read_table(source) -> pd.DataFrame:
     """Parse results CSV text: names stay strings ("001" is not 1), empty text columns are "" not NaN."""
     frame = pd.read_csv(source, keep_default_na=False, na_values=[""],
-                        dtype={"image": str, "method": str, "dataset": str, "config_hash": str})
+                        dtype={"image": str, "method": str, "dataset": str, "config_hash": str, "code_version": str,
+                               "fused_path": str, "source": str, "error": str})
     for column in ("error", "fused_path", "source", "config_hash", "code_version"):
         frame[column] = frame[column].fillna("")
     return frame
