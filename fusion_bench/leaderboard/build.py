@@ -24,6 +24,15 @@ def _sources(dataset: str) -> dict[str, list[str]]:
     return {pair.name: [str(path) for path in pair.sources] for pair in view.pairs}
 
 
+def _coverage(computed: list[str]) -> str:
+    """"20 of MEFB's 20, plus SSIM, MI": how the computed metrics relate to MEFB's set."""
+    from fusion_bench.metrics.registry import mefb_metric_names
+
+    mefb = set(mefb_metric_names())
+    extras = [name for name in computed if name not in mefb]
+    return f"{sum(name in mefb for name in computed)} of MEFB's {len(mefb)}" + (f", plus {', '.join(extras)}" if extras else "")
+
+
 def build_leaderboard(results_root: Path, out: Path, note: str = "") -> list[Path]:
     """Load every row under `results_root` and write the leaderboard into `out`; `note` is added to the
     README's header (e.g. what a partial run left out)."""
@@ -36,7 +45,7 @@ def build_leaderboard(results_root: Path, out: Path, note: str = "") -> list[Pat
     versions = ", ".join(sorted(set(scored_here["code_version"]) - {""}))
     header = (f"Generated on {stamp} from {len(results)} result rows (code versions of the runs shown: "
               f"{versions or 'none'}). "
-              f"Metrics computed here: {', '.join(computed) or 'none'} ({len(computed)} of MEFB's 20); "
+              f"Metrics computed here: {', '.join(computed) or 'none'} ({_coverage(computed)}); "
               f"imported published scores carry whatever their source has." + (f"\n\n{note}" if note else ""))
     return generate(results, out, conventions={name: dataset_convention(name) for name in datasets},
                     sources={name: _sources(name) for name in datasets}, notes=convention_evidence(),
