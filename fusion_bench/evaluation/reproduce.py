@@ -24,7 +24,7 @@ from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
 from fusion_bench.evaluation.store import export_results, load_results
 from fusion_bench.leaderboard.build import build_leaderboard
 from fusion_bench.leaderboard.comparisons import read_data_file
-from fusion_bench.leaderboard.tables import timing_table
+from fusion_bench.leaderboard.tables import select_runs, timing_table
 from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.models.weights import resolve_weight_file
@@ -112,7 +112,7 @@ def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,
     results = load_results(results_root)
     with pd.option_context("display.max_rows", None, "display.width", 160):
         _say("\ntiming per dataset and method (seconds recorded when each image was computed):")
-        _say(timing_table(results).to_string())
+        _say(timing_table(select_runs(results)).to_string())
     _say(f"\nthis run: {summary.done} images computed, {summary.skipped} already present, "
          f"{time.perf_counter() - start:.0f} s for evaluation")
     for line in plan.skipped:

@@ -6,7 +6,6 @@ Provenance labels say where a value comes from; the leaderboard prints them besi
 
 from __future__ import annotations
 
-
 COLUMNS: tuple[str, ...] = (
     "method",        # registry name, or the upstream name of a published method
     "dataset",       # catalogue name, e.g. "MEFB", "Lytro"

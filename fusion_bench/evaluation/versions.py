@@ -69,8 +69,10 @@ def imported_modules(name: str) -> set[str]:
     return {module for module in found if module.split(".")[0] == _PACKAGE and module_file(module) is not None}
 
 
-def module_closure(names: tuple[str, ...]) -> set[Path]:
-    """Source files of the modules `names` and of every `fusion_bench` module they import, transitively."""
+@functools.cache
+def module_closure(names: tuple[str, ...]) -> frozenset[Path]:
+    """Source files of the modules `names` and of every `fusion_bench` module they import, transitively
+    (read once per process: planning asks for it once per method and dataset)."""
     seen: set[str] = set()
     todo = list(names)
     while todo:
@@ -79,7 +81,7 @@ def module_closure(names: tuple[str, ...]) -> set[Path]:
             continue
         seen.add(name)
         todo.extend(imported_modules(name) - seen)
-    return {file for file in (module_file(name) for name in seen) if file is not None}
+    return frozenset(file for file in (module_file(name) for name in seen) if file is not None)
 
 
 @functools.cache

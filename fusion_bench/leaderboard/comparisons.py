@@ -20,7 +20,7 @@ def read_data_file(name: str) -> pd.DataFrame:
 
 def _mean_of(results: pd.DataFrame, method: str, dataset: str, metric: str, convention: str,
              provenance: str) -> tuple[float, int]:
-    results = finite_rows(results)  # as the leaderboard's means: no errored or non-finite values
+    """Mean and image count of one cell; `results` holds only rows with a finite value and no error."""
     rows = results[(results["method"] == method) & (results["dataset"] == dataset)
                    & (results["metric"] == metric) & (results["convention"] == convention)
                    & (results["provenance"] == provenance)]
@@ -31,6 +31,7 @@ def reproduction_table(results: pd.DataFrame, reported: pd.DataFrame, convention
     """One row per reported value and convention scored here: reported, ours (mean over the images we
     scored), difference. The dataset's leaderboard convention (`conventions`) comes first; a value also
     scored in the other convention is shown too, as the evidence for the choice."""
+    finite = finite_rows(results)  # as the leaderboard's means: no errored or non-finite values
     rows = []
     for item in reported.itertuples(index=False):
         main = conventions.get(item.dataset, "")
@@ -38,7 +39,7 @@ def reproduction_table(results: pd.DataFrame, reported: pd.DataFrame, convention
                          & (results["metric"] == item.metric) & (results["provenance"] == RUN_HERE)]
         present = sorted(set(scored["convention"]), key=lambda c: (c != main, c)) or [main]
         for convention in present:
-            ours, images = _mean_of(results, item.our_method, item.dataset, item.metric, convention, RUN_HERE)
+            ours, images = _mean_of(finite, item.our_method, item.dataset, item.metric, convention, RUN_HERE)
             note = ("not run here (dataset or method not available)" if not images
                     else "leaderboard convention" if convention == main else "other convention, for comparison")
             rows.append({

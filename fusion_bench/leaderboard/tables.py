@@ -31,12 +31,11 @@ def select_runs(results: pd.DataFrame) -> pd.DataFrame:
     return results.merge(chosen[keys + run], on=keys + run)
 
 
-def timing_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, method) of the runs a leaderboard shows: images, fusing and scoring seconds (total and
-    per image), as recorded when each image was computed (one torch thread per worker). Imported published
-    scores cost nothing here and are left out."""
-    rows = select_runs(results)
-    rows = rows[rows["provenance"] != PUBLISHED_SCORES]
+def timing_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method, convention) of `runs` (rows as `select_runs` keeps them): images, fusing and
+    scoring seconds (total and per image), as recorded when each image was computed (one torch thread per
+    worker). Imported published scores cost nothing here and are left out."""
+    rows = runs[runs["provenance"] != PUBLISHED_SCORES]
     if rows.empty:
         index = pd.MultiIndex.from_tuples([], names=["dataset", "method", "convention"])
         return pd.DataFrame(columns=["images", "fuse_s", "score_s", "fuse_s/img", "score_s/img"], index=index)
