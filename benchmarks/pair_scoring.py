@@ -3,13 +3,15 @@ the metrics compute from the two sources (QP's phase congruency, QCB's masked co
 reuse it (`fusion_bench/metrics/_source_cache.py`).
 
     FUSION_BENCH_DATA=../shared/data .venv/bin/python benchmarks/pair_scoring.py [--pair lytro_01]
-        [--threads 1] [--no-cache]
+        [--threads 1] [--no-cache] [--allocator keep|default]
 
 Sources: a Lytro pair (full size, 520×520 RGB). Fused images, in this order: the rounded pixel average, the
 pixel maximum, the rounded average again as a new tensor (equal contents). Each of MEFB's 20 metrics is
 called alone, as `fusion-bench evaluate` calls them, and timed; the total and the slowest metrics are
 printed per image. `--no-cache` switches the source caches off, which is what scoring method by method
-(a cache holding a few pairs, always cold) amounted to.
+(a cache holding a few pairs, always cold) amounted to. `--allocator default` leaves glibc's allocator as it
+is; `keep` (the default, what `fusion-bench evaluate` does in its workers) applies
+`fusion_bench/evaluation/allocator.py`. Run it once each way to compare.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.io.images import read_image
 from fusion_bench.metrics.registry import compute_metrics, mefb_metric_names
 
@@ -41,8 +44,12 @@ def main() -> None:
     parser.add_argument("--pair", default="lytro_01")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-cache", action="store_true", help="switch the source-feature caches off")
+    parser.add_argument("--allocator", choices=("keep", "default"), default="keep",
+                        help="keep: the evaluation workers' allocator settings; default: glibc's own")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.allocator == "keep":
+        keep_freed_memory()
     if args.no_cache:
         from fusion_bench.metrics import perception, phase_congruency
 
@@ -51,7 +58,8 @@ def main() -> None:
     a, b = lytro_pair(args.pair)
     average = torch.round((a + b) / 2 * 255) / 255
     fused_images = {"average": average, "maximum": torch.maximum(a, b), "average again": average.clone()}
-    print(f"{args.pair} {tuple(a.shape)}, {args.threads} thread(s), source caches {'off' if args.no_cache else 'on'}")
+    print(f"{args.pair} {tuple(a.shape)}, {args.threads} thread(s), source caches {'off' if args.no_cache else 'on'}, "
+          f"allocator {args.allocator}")
     for label, fused in fused_images.items():
         seconds = {}
         for name in mefb_metric_names():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.store import metrics_in, read_rows, write_rows
 from fusion_bench.evaluation.worker import limit_threads, run_job
@@ -67,6 +68,12 @@ def default_workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
 
 
+def _init_worker(threads: int) -> None:
+    """Pool initializer: one torch thread per worker, freed memory kept for the next image (`allocator`)."""
+    limit_threads(threads)
+    keep_freed_memory()
+
+
 def _record(job: Job, rows: list[dict], summary: RunSummary, force: bool) -> None:
     """Write the image's rows; rows of other metrics already in its file are kept (unless `force`)."""
     part = Path(job.part_path)
@@ -90,6 +97,7 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progres
                dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
     try:
         if workers <= 1:
+            keep_freed_memory()
             for job in todo:
                 bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
                 _record(job, execute(job), summary, force)
@@ -106,7 +114,7 @@ def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSum
     # Bounded submission keeps at most 2 jobs per worker in flight, so Ctrl-C has little to cancel.
     queue = iter(todo)
     in_flight: dict[Future, Job] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(1,))
     try:
         for job in queue:
             in_flight[pool.submit(execute, job)] = job
