@@ -3,6 +3,8 @@ custom backward, padding, tiling, config validation."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,7 +14,7 @@ from fusion_bench.models.mgdn import PRESETS, MGDNConfig, MGDNFuser, build_mgdn
 from fusion_bench.models.mgdn.filter import dynamic_filter
 from fusion_bench.models.mgdn.network import pad_to_multiple
 from fusion_bench.models.mgdn.tiling import fuse_tiled, tile_starts
-from fusion_bench.models.mgdn.window_attention import shift_mask
+from fusion_bench.models.mgdn.window_attention import WindowAttention, shift_mask, window_layout, window_order
 
 SMALL = MGDNConfig(channels=12, depths=(2, 2), heads=(2, 3), window=4, cross_heads=6, drop_path=0.2)
 
@@ -115,6 +117,44 @@ def test_shift_mask_regions() -> None:
     assert mask.shape == (4, 16, 16)
     assert (mask[0] == 0).all()  # the top-left window lies inside one region
     assert (mask[3] == -100).any()  # the bottom-right window mixes wrapped-around pixels
+
+
+def _swin_attention(module: WindowAttention, x: torch.Tensor, shifted: bool) -> torch.Tensor:
+    """Swin's own formulation: roll, partition, explicit softmax(q·kᵀ/√d + bias + mask)·v, reverse, roll back."""
+    n, h, w, c = x.shape
+    win, heads = module.window, module.heads
+    shift = win // 2 if shifted else 0
+    rolled = torch.roll(x, (-shift, -shift), dims=(1, 2))
+    windows = rolled.view(n, h // win, win, w // win, win, c).transpose(2, 3).reshape(-1, win * win, c)
+    q, k, v = module.qkv(windows).view(windows.shape[0], win * win, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(c // heads) + module.position_bias()[None]
+    if shifted:
+        scores = scores + shift_mask(h, w, win).repeat(n, 1, 1)[:, None]
+    out = module.proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, win * win, c))
+    out = out.view(n, h // win, w // win, win, win, c).transpose(2, 3).reshape(n, h, w, c)
+    return torch.roll(out, (shift, shift), dims=(1, 2))
+
+
+@pytest.mark.parametrize("size", [(8, 8), (16, 24), (24, 8), (40, 32)])
+def test_window_attention_equals_swin_formulation(size: tuple[int, int]) -> None:
+    torch.manual_seed(0)
+    module = WindowAttention(12, 3, 8 if min(size) >= 16 else 4)
+    x = torch.randn(2, *size, 12)
+    with torch.no_grad():
+        for shifted in (False, True):
+            torch.testing.assert_close(module(x, shifted), _swin_attention(module, x, shifted), atol=1e-5, rtol=1e-5)
+
+
+def test_window_layout_puts_masked_windows_last() -> None:
+    layout = window_layout(24, 16, 4, shifted=True)
+    mask = shift_mask(24, 16, 4)  # 6×4 windows: the last row and column of windows mix regions
+    assert layout.plain == 5 * 3 and layout.mask.shape == (24 - 15, 16, 16)
+    assert torch.equal(layout.order.sort().values, torch.arange(24 * 16))
+    rows_first = window_order(24, 16, 4, shifted=True).view(24, 16)
+    masked = [index for index in range(24) if (mask[index] != 0).any()]
+    assert torch.equal(layout.order.view(24, 16)[15:], rows_first[masked])
+    assert torch.equal(layout.mask, mask[masked])
+    assert window_layout(24, 16, 4, shifted=False).mask is None
 
 
 def test_tiles_cover_and_blend_without_seams() -> None:
