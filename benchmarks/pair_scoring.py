@@ -1,14 +1,15 @@
 """Seconds to score several fused images of one pair, as an evaluation does: the first image pays for what
-the metrics compute from the two sources (QP's phase congruency, QCB's masked contrast), the next ones
-reuse it (`fusion_bench/metrics/_source_cache.py`).
+the metrics compute from the two sources (QP's phase congruency, QCB's masked contrast, the windowed
+moments of the SSIM-type metrics, ...), the next ones reuse it (`fusion_bench/metrics/_source_cache.py`).
 
     FUSION_BENCH_DATA=../shared/data .venv/bin/python benchmarks/pair_scoring.py [--pair lytro_01]
         [--threads 1] [--no-cache] [--allocator keep|default]
 
 Sources: a Lytro pair (full size, 520×520 RGB). Fused images, in this order: the rounded pixel average, the
-pixel maximum, the rounded average again as a new tensor (equal contents). Each of MEFB's 20 metrics is
+pixel maximum, the rounded average again as a new tensor (equal contents, so QC and QY also find its
+fused-image maps: the second image is the one to read for a new image). Each of MEFB's 20 metrics is
 called alone, as `fusion-bench evaluate` calls them, and timed; the total and the slowest metrics are
-printed per image. `--no-cache` switches the source caches off, which is what scoring method by method
+printed per image. `--no-cache` switches every metric's cache off, which is what scoring method by method
 (a cache holding a few pairs, always cold) amounted to. `--allocator default` leaves glibc's allocator as it
 is; `keep` (the default, what `fusion-bench evaluate` does in its workers) applies
 `fusion_bench/evaluation/allocator.py`. Run it once each way to compare.
@@ -25,6 +26,7 @@ import torch
 
 from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.io.images import read_image
+from fusion_bench.metrics._source_cache import set_source_caching
 from fusion_bench.metrics.registry import compute_metrics, mefb_metric_names
 
 
@@ -51,10 +53,7 @@ def main() -> None:
     if args.allocator == "keep":
         keep_freed_memory()
     if args.no_cache:
-        from fusion_bench.metrics import perception, phase_congruency
-
-        phase_congruency.SOURCE_FEATURES.max_bytes = 0
-        perception.QCB_SOURCE_FEATURES.max_bytes = 0
+        set_source_caching(False)
     a, b = lytro_pair(args.pair)
     average = torch.round((a + b) / 2 * 255) / 255
     fused_images = {"average": average, "maximum": torch.maximum(a, b), "average again": average.clone()}

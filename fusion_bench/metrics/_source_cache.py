@@ -1,9 +1,18 @@
 """A small store of what a two-source metric computes from the sources alone, keyed on their contents.
 
 An evaluation scores every method's fused image of a pair against the same two sources, so the
-source-only part of an expensive metric (QP's phase congruency, QCB's masked contrast) is worth computing
-once per pair. Each metric owns one `SourceFeatureCache`; the runner orders its jobs pair by pair so that
-the few pairs a cache holds are the ones being scored.
+source-only part of a metric (QP's phase congruency and its windowed moments, QCB's masked contrast, the
+windowed moments of QC, QY, QW, SSIM and VIF, Qabf's Sobel maps) is worth computing once per pair; and QC
+and QY share their fused-image moments (the same ssim_yang filtering) when one image is scored with both.
+Each metric owns one `SourceFeatureCache` (made by `source_cache`, listed in `SOURCE_CACHES`); the runner
+orders its jobs pair by pair so that the few pairs a cache holds are the ones being scored.
+
+Keys are content digests. Hashing 2–70 MB of planes costs 5–100 ms, so `content_key` remembers the digest
+of the last few tensor objects it hashed (by identity and in-place version): all metrics of one image are
+handed the same plane tensors (`conventions.shared_planes`), which are then hashed once per image.
+
+A cached part is computed by the same function on the same planes whether it is stored or not, so values
+do not depend on what was scored before (tests compare every metric with the caches on and off).
 """
 
 from __future__ import annotations
@@ -16,6 +25,39 @@ from collections.abc import Callable
 from torch import Tensor
 
 Features = tuple[Tensor, ...]
+Key = tuple[object, ...]
+
+
+class _RecentDigests(threading.local):
+    """The digests of the last few tensors hashed in this thread, with the tensors (holding them keeps
+    their ids from being reused)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Tensor, int, Key]] = []
+
+
+_RECENT = _RecentDigests()
+
+
+class _Switch:
+    enabled = True
+
+
+_SWITCH = _Switch()
+_RECENT_COUNT = 4
+
+
+def content_key(planes: Tensor) -> Key:
+    """(shape, dtype, device, BLAKE2b digest of the bytes) of `planes`; remembered for the same tensor object
+    while it is not modified in place."""
+    for tensor, version, key in _RECENT.entries:
+        if tensor is planes and tensor._version == version:
+            return key
+    data = planes.detach().contiguous().cpu().numpy()
+    key = (tuple(planes.shape), str(planes.dtype), str(planes.device), hashlib.blake2b(data.tobytes()).digest())
+    _RECENT.entries.insert(0, (planes, planes._version, key))
+    del _RECENT.entries[_RECENT_COUNT:]
+    return key
 
 
 class SourceFeatureCache:
@@ -36,11 +78,6 @@ class SourceFeatureCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(planes: Tensor) -> tuple[object, ...]:
-        data = planes.detach().contiguous().cpu().numpy()
-        return tuple(planes.shape), str(planes.dtype), str(planes.device), hashlib.blake2b(data.tobytes()).digest()
-
-    @staticmethod
     def _size(features: Features) -> int:
         return sum(m.numel() * m.element_size() for m in features)
 
@@ -54,16 +91,21 @@ class SourceFeatureCache:
 
     def get(self, planes: Tensor, compute: Callable[[Tensor], Features]) -> Features:
         """`compute(planes)`, or the stored result for planes with the same contents."""
-        if self.max_bytes <= 0:
+        if self.max_bytes <= 0 or not _SWITCH.enabled:
             return compute(planes)
-        key = self._key(planes)
+        return self.get_keyed(content_key(planes), lambda: compute(planes))
+
+    def get_keyed(self, key: Key, compute: Callable[[], Features]) -> Features:
+        """`compute()`, or the stored result for `key` (built from `content_key`s of the inputs)."""
+        if self.max_bytes <= 0 or not _SWITCH.enabled:
+            return compute()
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return self._entries[key]
             self.misses += 1
-        features = compute(planes)
+        features = compute()
         size = self._size(features)
         with self._lock:
             if size <= self.max_bytes:
@@ -71,3 +113,20 @@ class SourceFeatureCache:
                 while sum(self._size(m) for m in self._entries.values()) > self.max_bytes:
                     self._entries.popitem(last=False)
         return features
+
+
+SOURCE_CACHES: dict[str, SourceFeatureCache] = {}
+
+
+def source_cache(name: str, max_bytes: int = 256 * 2 ** 20) -> SourceFeatureCache:
+    """A metric's cache, registered in `SOURCE_CACHES` under `name` (so that all can be switched at once)."""
+    cache = SourceFeatureCache(max_bytes)
+    SOURCE_CACHES[name] = cache
+    return cache
+
+
+def set_source_caching(enabled: bool) -> None:
+    """Switch every registered cache on or off (emptying them); benchmarks and tests compare the two."""
+    _SWITCH.enabled = enabled
+    for cache in SOURCE_CACHES.values():
+        cache.clear()

@@ -22,7 +22,7 @@ from fusion_bench.metrics._filters import (
     gaussian_taps,
     normalize1,
 )
-from fusion_bench.metrics._source_cache import SourceFeatureCache
+from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
@@ -69,8 +69,8 @@ def _qcb_masked_contrast(images: Tensor) -> Tensor:
     return (QCB_K * contrast ** QCB_P) / (QCB_H * contrast ** QCB_Q + QCB_Z)
 
 
-# QCB's store of the sources' masked contrast; set `QCB_SOURCE_FEATURES.max_bytes = 0` to switch it off.
-QCB_SOURCE_FEATURES = SourceFeatureCache()
+# QCB's store of the sources' masked contrast.
+QCB_SOURCE_FEATURES = source_cache("QCB")
 
 
 def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
@@ -104,6 +104,19 @@ _QCV_SOBEL_X = ((1.0, 2.0, 1.0), (-1.0, 0.0, 1.0))
 _QCV_SOBEL_Y = ((-1.0, 0.0, 1.0), (1.0, 2.0, 1.0))
 
 
+def _qcv_source_part(sources: Tensor) -> tuple[Tensor, Tensor]:
+    """The sources' (2, B, H, W) normalize1'ed planes and their block saliencies (Σ over 16×16 blocks of the
+    Sobel magnitude^5), (2, B, H, W) and (2, B, ⌈H/16⌉, ⌈W/16⌉)."""
+    normalised = normalize1(sources)
+    grad_x = filter2_3x3(normalised, *_QCV_SOBEL_X)
+    grad_y = filter2_3x3(normalised, *_QCV_SOBEL_Y)
+    return normalised, block_sums(torch.sqrt(grad_x * grad_x + grad_y * grad_y) ** QCV_ALPHA, QCV_WINDOW)
+
+
+# QCV's store of the sources' normalised planes and saliencies.
+QCV_SOURCE_FEATURES = source_cache("QCV", max_bytes=2 ** 28)
+
+
 def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Chen–Varshney on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,). Lower is better.
 
@@ -112,12 +125,8 @@ def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
     divides by 256 there too). The Matlab result is complex with an imaginary part ~1e-16; this is its real part.
     """
     rows, cols = fused.shape[-2:]
-    images = normalize1(torch.cat([sources, fused[None]]))
-    norm_a, norm_b, norm_f = images
-    sources_only = images[:2]
-    grad_x = filter2_3x3(sources_only, *_QCV_SOBEL_X)
-    grad_y = filter2_3x3(sources_only, *_QCV_SOBEL_Y)
-    saliency = block_sums(torch.sqrt(grad_x * grad_x + grad_y * grad_y) ** QCV_ALPHA, QCV_WINDOW)
+    (norm_a, norm_b), saliency = QCV_SOURCE_FEATURES.get(sources, _qcv_source_part)
+    norm_f = normalize1(fused)
 
     u, v = freqspace_meshgrid(rows, cols, device=fused.device)
     u, v = (cols / 8) * u, (rows / 8) * v
@@ -141,17 +150,46 @@ VIF_SCALE_WEIGHTS = (1.0 / 2.15, 0.0, 0.15 / 2.15, 1.0 / 2.15)
 _VIF_TINY = 1e-10
 
 
-def _vif_scale_maps(reference: Tensor, distorted: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def _vif_taps(scale: int, device: torch.device) -> Tensor:
+    size = 2 ** (4 - scale) + 1
+    return gaussian_taps(size, size / 5, device=device)
+
+
+def _vif_means(planes: Tensor, scale: int) -> tuple[Tensor, Tensor]:
+    """Windowed means of planes (P, H, W) and of their squares, and the clamped variances → mu, var."""
+    filtered = filter2_separable(torch.cat([planes, planes * planes]), _vif_taps(scale, planes.device), "valid")
+    mu, squares = filtered.split(planes.shape[0])
+    return mu, torch.clamp(squares - mu * mu, min=0)
+
+
+def _vif_source_part(sources: Tensor) -> tuple[Tensor, ...]:
+    """The reference side of every scale, from sources (2, B, H, W): for scales 0–3 the planes of A then B
+    (2B, H_s, W_s), their windowed means and clamped variances (2B, H_s', W_s')."""
+    reference = torch.cat([sources[0], sources[1]])
+    part: list[Tensor] = []
+    for scale in range(4):
+        if scale:
+            reference = filter2_separable(reference, _vif_taps(scale, reference.device), "valid", step=2)
+        part.extend((reference, *_vif_means(reference, scale)))
+    return tuple(part)
+
+
+# VIF's store of the sources' scales and moments (one 1200×800 RGB pair: about 190 MB).
+VIF_SOURCE_FEATURES = source_cache("VIF", max_bytes=2 ** 29)
+
+
+def _vif_scale_maps(reference: Tensor, mu_r: Tensor, var_r: Tensor, distorted: Tensor, scale: int
+                    ) -> tuple[Tensor, Tensor, Tensor]:
     """One scale of ComVidVindG (Sheikh–Bovik's pixel-domain VIF with Han et al.'s changes).
 
-    (B, H, W) → VID map, VIND map, gain g, each (B, H−n+1, W−n+1).
+    reference (2B, H, W) with its means and variances (2B, H', W'), distorted (B, H, W) →
+    VID map, VIND map, gain g, each (2B, H', W') (H' = H − n + 1).
     """
-    filtered = filter2_separable(torch.stack([reference, distorted, reference * reference,
-                                              distorted * distorted, reference * distorted]), taps, "valid")
-    mu_r, mu_d, rr, dd, rd = filtered
-    var_r = torch.clamp(rr - mu_r * mu_r, min=0)
-    var_d = torch.clamp(dd - mu_d * mu_d, min=0)
-    cov = rd - mu_r * mu_d
+    mu_d, var_d = _vif_means(distorted, scale)
+    mu_d, var_d = torch.cat([mu_d, mu_d]), torch.cat([var_d, var_d])
+    cross = filter2_separable(reference * torch.cat([distorted, distorted]), _vif_taps(scale, reference.device),
+                              "valid")
+    cov = cross - mu_r * mu_d
 
     gain = cov / (var_r + _VIF_TINY)
     noise = var_d - gain * cov
@@ -179,16 +217,14 @@ def vif_planes(sources: Tensor, fused: Tensor) -> Tensor:
     Σ_scales p_s · Σ(VID + C)/Σ(VIND + C) with p = [1, 0, 0.15, 1]/2.15.
     """
     batch = fused.shape[0]
-    reference = torch.cat([sources[0], sources[1]])
-    distorted = torch.cat([fused, fused])
+    source_part = VIF_SOURCE_FEATURES.get(sources, _vif_source_part)
+    distorted = fused
     score = torch.zeros(batch, dtype=torch.float64, device=fused.device)
     for scale in range(4):
-        size = 2 ** (4 - scale) + 1
-        taps = gaussian_taps(size, size / 5, device=fused.device)
         if scale:
-            reference = filter2_separable(reference, taps, "valid", step=2)
-            distorted = filter2_separable(distorted, taps, "valid", step=2)
-        vid, vind, gain = _vif_scale_maps(reference, distorted, taps)
+            distorted = filter2_separable(distorted, _vif_taps(scale, fused.device), "valid", step=2)
+        reference, mu_r, var_r = source_part[3 * scale:3 * scale + 3]
+        vid, vind, gain = _vif_scale_maps(reference, mu_r, var_r, distorted, scale)
         vid_a, vid_b = vid.split(batch)
         vind_a, vind_b = vind.split(batch)
         gain_a, gain_b = gain.split(batch)

@@ -4,8 +4,9 @@ QP is registered with the structure family (`structure.py`).
 
 Log-Gabor filtering runs through torch.fft one plane at a time; the filter bank and its noise statistics
 depend only on the image size, so they are built once per (H, W, device) and cached. The maps of the source
-planes depend only on the sources, which an evaluation scores against every method's fused image, so QP
-keeps them in `SOURCE_FEATURES`, a small LRU keyed on the planes' contents (`_source_cache.py`).
+planes, and their windowed moments in the metric, depend only on the sources, which an evaluation scores
+against every method's fused image, so QP keeps them in `SOURCE_FEATURES`, a small LRU keyed on the planes'
+contents (`_source_cache.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from torch import Tensor
 
 from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median
-from fusion_bench.metrics._source_cache import SourceFeatureCache
+from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention
 
@@ -203,22 +204,48 @@ def phase_congruency(images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 PhaseCongruencyMaps = tuple[Tensor, Tensor, Tensor]
 
-# QP's store of source maps; set `SOURCE_FEATURES.max_bytes = 0` to switch it off.
-SOURCE_FEATURES = SourceFeatureCache()
+# QP's store of what it computes from the sources (one 1200×800 RGB pair: about 0.65 GB);
+# `_source_cache.set_source_caching(False)` switches it off with the others.
+SOURCE_FEATURES = source_cache("QP", max_bytes=2 ** 30)
 
 
-def _feature_agreement(feature_a: Tensor, feature_b: Tensor, feature_max: Tensor, feature_f: Tensor,
-                       masks: Tensor) -> Tensor:
-    """metricsQp.m's correlation_coeffcient: (B, H, W) maps, masks (3, B, H, W) bool → (B,)."""
-    taps = gaussian_taps(11, 1.5, device=feature_f.device)
-    features = torch.stack([feature_a, feature_b, feature_max]) * masks
-    planes = torch.cat([features, feature_f[None], features ** 2, feature_f[None] ** 2,
-                        features * feature_f[None]])
-    filtered = filter2_separable(planes, taps, "same")
-    mu, mu_f = filtered[0:3], filtered[3]
-    var = filtered[4:7] - mu * mu
-    var_f = filtered[7] - mu_f * mu_f
-    cov = filtered[8:11] - mu * mu_f
+def _window_taps(device: torch.device) -> Tensor:
+    return gaussian_taps(11, 1.5, device=device)
+
+
+def _source_moments(features: Tensor, taps: Tensor) -> tuple[Tensor, Tensor]:
+    """Windowed means and variances of masked source features (3, B, H, W) → mu, var (3, B, H, W)."""
+    filtered = filter2_separable(torch.cat([features, features ** 2]), taps, "same")
+    mu = filtered[:3]
+    return mu, filtered[3:] - mu * mu
+
+
+def _qp_source_part(sources: Tensor) -> tuple[Tensor, ...]:
+    """Everything QP computes from the sources alone: (2, B, H, W) planes → masks (3, B, H, W) bool, then for
+    each of pc, M, m: the masked features of A, B and the larger one, their windowed means and variances,
+    each (3, B, H, W)."""
+    batch = sources.shape[1]
+    pc_s, max_s, min_s = phase_congruency(sources.reshape(-1, *sources.shape[-2:]))
+    pc_a, pc_b = pc_s.split(batch)
+    a_wins = pc_a > pc_b
+    masks = torch.stack([pc_a, pc_b, torch.where(a_wins, pc_a, pc_b)]) > QP_FEATURE_THRESHOLD
+    taps = _window_taps(sources.device)
+    part: list[Tensor] = [masks]
+    for maps in (pc_s, max_s, min_s):
+        map_a, map_b = maps.split(batch)
+        features = torch.stack([map_a, map_b, torch.where(a_wins, map_a, map_b)]) * masks
+        part.extend((features, *_source_moments(features, taps)))
+    return tuple(part)
+
+
+def _feature_agreement(features: Tensor, mu: Tensor, var: Tensor, masks: Tensor, feature_f: Tensor) -> Tensor:
+    """metricsQp.m's correlation_coeffcient for the masked source features (3, B, H, W) of A, B and the
+    larger one, with their windowed means and variances, against the fused feature map (B, H, W) → (B,)."""
+    filtered = filter2_separable(torch.cat([feature_f[None], feature_f[None] ** 2, features * feature_f[None]]),
+                                 _window_taps(feature_f.device), "same")
+    mu_f = filtered[0]
+    var_f = filtered[1] - mu_f * mu_f
+    cov = filtered[2:] - mu * mu_f
     agreement = (cov + _QP_C) / (torch.sqrt(torch.abs(var * var_f)) + _QP_C)
     agreement = torch.where(masks, agreement, torch.zeros_like(agreement))
     best = torch.fmax(torch.fmax(agreement[0], agreement[1]), agreement[2])  # Matlab's max skips NaN
@@ -227,18 +254,14 @@ def _feature_agreement(feature_a: Tensor, feature_b: Tensor, feature_max: Tensor
 
 def qp_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Zhao et al.'s QP on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    batch = fused.shape[0]
-    pc_s, max_s, min_s = SOURCE_FEATURES.get(torch.cat([sources[0], sources[1]]), phase_congruency)
-    pc_a, pc_b = pc_s.split(batch)
-    max_a, max_b = max_s.split(batch)
-    min_a, min_b = min_s.split(batch)
-    pc_f, max_f, min_f = phase_congruency(fused)
-    a_wins = pc_a > pc_b
-    pc_max = torch.where(a_wins, pc_a, pc_b)
-    masks = torch.stack([pc_a, pc_b, pc_max]) > QP_FEATURE_THRESHOLD
-    result = _feature_agreement(pc_a, pc_b, pc_max, pc_f, masks)
-    result = result * _feature_agreement(max_a, max_b, torch.where(a_wins, max_a, max_b), max_f, masks)
-    return result * _feature_agreement(min_a, min_b, torch.where(a_wins, min_a, min_b), min_f, masks)
+    masks, *per_map = SOURCE_FEATURES.get(sources, _qp_source_part)
+    result = None
+    for index, fused_map in enumerate(phase_congruency(fused)):
+        features, mu, var = per_map[3 * index:3 * index + 3]
+        agreement = _feature_agreement(features, mu, var, masks, fused_map)
+        result = agreement if result is None else result * agreement
+    assert result is not None
+    return result
 
 
 def qp(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:

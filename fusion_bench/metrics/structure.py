@@ -25,6 +25,7 @@ from fusion_bench.metrics._filters import (
     matlab_sum2,
     octave_filter2_valid,
 )
+from fusion_bench.metrics._source_cache import content_key, source_cache
 from fusion_bench.metrics.conventions import per_channel, shared_planes
 from fusion_bench.metrics.phase_congruency import qp
 from fusion_bench.metrics.registry import Convention, MetricSpec, check_convention, register_metric
@@ -39,32 +40,6 @@ _SOBEL_H3 = ((1.0, 2.0, 1.0), (-1.0, 0.0, 1.0))
 # Piella's edge operators in metricsQw.m (Prewitt): [1 0 -1] in every row, and [1 1 1; 0 0 0; -1 -1 -1].
 _PREWITT_X = ((1.0, 1.0, 1.0), (1.0, 0.0, -1.0))
 _PREWITT_Y = ((1.0, 0.0, -1.0), (1.0, 1.0, 1.0))
-
-
-def local_moments(x: Tensor, y: Tensor, taps: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-    """Windowed means, variances and covariance with `filter2(window, ·, 'valid')`, as Wang's ssim_index.m.
-
-    x, y: (B, H, W) → mu_x, mu_y, var_x, var_y, cov_xy, each (B, H−n+1, W−n+1).
-    """
-    filtered = filter2_separable(torch.stack([x, y, x * x, y * y, x * y]), taps, "valid")
-    mu_x, mu_y, xx, yy, xy = filtered
-    return mu_x, mu_y, xx - mu_x * mu_x, yy - mu_y * mu_y, xy - mu_x * mu_y
-
-
-def image_moments(images: Tensor, pairs: Sequence[tuple[int, int]], window_mean: Callable[[Tensor], Tensor]
-                  ) -> tuple[Tensor, Tensor, list[Tensor]]:
-    """Windowed means, variances and one covariance per pair, filtering each image's planes only once.
-
-    images: (K, B, H, W); window_mean: a 'valid' filter (..., H, W) → (..., H', W') →
-    means (K, B, H', W'), variances (K, B, H', W'), one covariance per pair. With
-    `filter2_separable(·, taps, 'valid')` the values are those of separate `local_moments` calls.
-    """
-    count = images.shape[0]
-    products = torch.stack([images[i] * images[j] for i, j in pairs])
-    filtered = window_mean(torch.cat([images, images * images, products]))
-    mu, squares, cross = filtered[:count], filtered[count:2 * count], filtered[2 * count:]
-    covariances = [cross[n] - mu[i] * mu[j] for n, (i, j) in enumerate(pairs)]
-    return mu, squares - mu * mu, covariances
 
 
 def ssim_map(mu_x: Tensor, mu_y: Tensor, var_x: Tensor, var_y: Tensor, cov: Tensor, c1: float,
@@ -101,18 +76,26 @@ def _edge_preservation(g_s: Tensor, a_s: Tensor, g_f: Tensor, a_f: Tensor) -> Te
     return q_g * q_a
 
 
+def _qabf_source_part(sources: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The sources' (K, B, H, W) Sobel strengths and orientations, and Σ strength per plane (B,)."""
+    strengths, orientations = _sobel_strength_orientation(255 * sources)
+    return strengths, orientations, strengths.sum(dim=(0, -2, -1))
+
+
+# Qabf's store of the sources' Sobel maps.
+QABF_SOURCE_FEATURES = source_cache("Qabf", max_bytes=2 ** 29)
+
+
 def qabf_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Qabf on 0–255 planes: sources (K, B, H, W), fused (B, H, W) → (B,).
 
     MEFB scales the planes by 255 once more (`255*im2double` of a double), which only matters through the
     g_s == g_f quirk; it is kept.
     """
-    strengths, orientations = _sobel_strength_orientation(255 * torch.cat([sources, fused[None]]))
-    g_f, a_f = strengths[-1], orientations[-1]
-    g_s, a_s = strengths[:-1], orientations[:-1]
+    g_s, a_s, total_strength = QABF_SOURCE_FEATURES.get(sources, _qabf_source_part)
+    g_f, a_f = _sobel_strength_orientation(255 * fused)
     preservation = _edge_preservation(g_s, a_s, g_f, a_f)
-    numerator = (preservation * g_s).sum(dim=(0, -2, -1))
-    return numerator / g_s.sum(dim=(0, -2, -1))
+    return (preservation * g_s).sum(dim=(0, -2, -1)) / total_strength
 
 
 def qabf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
@@ -130,23 +113,53 @@ def _yang_window(device: torch.device) -> Tensor:
     return window / matlab_sum2(window)
 
 
-def _ssim_yang(images: Tensor, pairs: Sequence[tuple[int, int]]) -> tuple[list[Tensor], Tensor, list[Tensor]]:
-    """ssim_yang (7×7 Gaussian σ = 1.5, 'valid', C1 = C2 = 2e-16) for pairs of images (K, B, H, W)
-    → one ssim map per pair, variances (K, B, H', W'), one covariance per pair.
+def _yang_filter(planes: Tensor) -> Tensor:
+    return octave_filter2_valid(planes, _yang_window(planes.device))
+
+
+def _yang_source_part(sources: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """ssim_yang's moments of the two sources (2, B, H, W) → means (2, B, H', W'), variances (2, B, H', W'),
+    and ssim_yang(A, B) (B, H', W')."""
+    a, b = sources
+    filtered = _yang_filter(torch.stack([a, b, a * a, b * b, a * b]))
+    mu, squares, cross = filtered[:2], filtered[2:4], filtered[4]
+    var = squares - mu * mu
+    cov_ab = cross - mu[0] * mu[1]
+    return mu, var, ssim_map(mu[0], mu[1], var[0], var[1], cov_ab, _YANG_C, _YANG_C)
+
+
+def _yang_fused_part(sources: Tensor, fused: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """ssim_yang(A, F), ssim_yang(B, F) and the covariances cov(A, F), cov(B, F), each (B, H', W')."""
+    mu, var, _ = YANG_SOURCE_FEATURES.get(sources, _yang_source_part)
+    a, b = sources
+    mu_f, squares_f, cross_a, cross_b = _yang_filter(torch.stack([fused, fused * fused, a * fused, b * fused]))
+    var_f = squares_f - mu_f * mu_f
+    cov_a, cov_b = cross_a - mu[0] * mu_f, cross_b - mu[1] * mu_f
+    ssim_a = ssim_map(mu[0], mu_f, var[0], var_f, cov_a, _YANG_C, _YANG_C)
+    ssim_b = ssim_map(mu[1], mu_f, var[1], var_f, cov_b, _YANG_C, _YANG_C)
+    return ssim_a, ssim_b, cov_a, cov_b
+
+
+# ssim_yang filters each plane with Octave's summation order (49 taps, 2 passes each), the slowest part of QC
+# and QY: the sources' moments are kept per pair, and the fused image's maps once per image, shared by both.
+YANG_SOURCE_FEATURES = source_cache("QC/QY sources", max_bytes=2 ** 29)
+YANG_FUSED_FEATURES = source_cache("QC/QY fused", max_bytes=2 ** 28)
+
+
+def _ssim_yang_maps(sources: Tensor, fused: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(ssim_yang(A, F), ssim_yang(B, F), cov(A, F), cov(B, F)) of sources (2, B, H, W), fused (B, H, W).
 
     With C = 2e-16 the maps are decided by rounding noise wherever a window is flat (E[x²] − E[x]² is then a
     few ulp whose value depends on the summation order), so the filter sums exactly as Octave's filter2 does
     and the rest repeats the Matlab expressions operation for operation.
     """
-    window = _yang_window(images.device)
-    mu, var, covs = image_moments(images, pairs, lambda planes: octave_filter2_valid(planes, window))
-    maps = [ssim_map(mu[i], mu[j], var[i], var[j], cov, _YANG_C, _YANG_C) for (i, j), cov in zip(pairs, covs)]
-    return maps, var, covs
+    key = (content_key(sources), content_key(fused))
+    return YANG_FUSED_FEATURES.get_keyed(key, lambda: _yang_fused_part(sources, fused))
 
 
 def qc_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Cvejić's metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    (ssim_a, ssim_b), _, (cov_a, cov_b) = _ssim_yang(torch.cat([sources, fused[None]]), [(0, 2), (1, 2)])
+    ssim_a, ssim_b, cov_a, cov_b = _ssim_yang_maps(sources, fused)
     weight = cov_a / (cov_a + cov_b)
     similarity = weight * ssim_a + (1 - weight) * ssim_b
     similarity = torch.where(weight < 0, 0.0, similarity)
@@ -161,7 +174,8 @@ def qc(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb"
 
 def qy_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Yang et al.'s metric on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
-    (ssim_ab, ssim_af, ssim_bf), var, _ = _ssim_yang(torch.cat([sources, fused[None]]), [(0, 1), (0, 2), (1, 2)])
+    _, var, ssim_ab = YANG_SOURCE_FEATURES.get(sources, _yang_source_part)
+    ssim_af, ssim_bf, _, _ = _ssim_yang_maps(sources, fused)
     var_a, var_b = var[0], var[1]
     similar = (ssim_ab >= 0.75).to(ssim_ab.dtype)
     weight = var_a / (var_a + var_b)
@@ -179,23 +193,45 @@ def qy(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb"
 _WANG_C1, _WANG_C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
 
-def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
-    """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,)."""
-    images = torch.cat([sources, fused[None]])
+def _prewitt_edges(images: Tensor) -> Tensor:
+    """metricsQw.m's edge maps: √(Gx² + Gy²) with its Prewitt kernels ('same'), (..., H, W) → same."""
     edge_x = filter2_3x3(images, *_PREWITT_X)
     edge_y = filter2_3x3(images, *_PREWITT_Y)
-    edges = torch.sqrt(edge_x * edge_x + edge_y * edge_y)
-    taps = gaussian_taps(11, 1.5, device=sources.device)
-    mu, var, (cov_fa, cov_fb) = image_moments(edges, [(2, 0), (2, 1)],
-                                              lambda planes: filter2_separable(planes, taps, "valid"))
-    ssim_fa = ssim_map(mu[2], mu[0], var[2], var[0], cov_fa, _WANG_C1, _WANG_C2)
-    ssim_fb = ssim_map(mu[2], mu[1], var[2], var[1], cov_fb, _WANG_C1, _WANG_C2)
+    return torch.sqrt(edge_x * edge_x + edge_y * edge_y)
+
+
+def _wang_filter(planes: Tensor) -> Tensor:
+    return filter2_separable(planes, gaussian_taps(11, 1.5, device=planes.device), "valid")
+
+
+def _qw_source_part(sources: Tensor) -> tuple[Tensor, ...]:
+    """What QW takes from the sources (2, B, H, W): their edge maps (2, B, H, W), the edge maps' windowed means
+    and variances (2, B, H', W'), the weight λ_A and the normalised saliency (B, H', W')."""
+    edges = _prewitt_edges(sources)
+    filtered = _wang_filter(torch.cat([edges, edges * edges]))
+    mu = filtered[:2]
+    var = filtered[2:] - mu * mu
     var_a, var_b = var[0], var[1]
     both_flat = ((var_a + var_b) == 0).to(var_a.dtype) * 0.5
     var_a, var_b = var_a + both_flat, var_b + both_flat
     weight = var_a / (var_a + var_b)
     saliency = torch.maximum(var_a, var_b)
-    saliency = saliency / saliency.sum(dim=(-2, -1), keepdim=True)
+    return edges, mu, var, weight, saliency / saliency.sum(dim=(-2, -1), keepdim=True)
+
+
+# QW's store of the sources' edge maps and their moments.
+QW_SOURCE_FEATURES = source_cache("QW", max_bytes=2 ** 29)
+
+
+def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
+    """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,)."""
+    edges, mu, var, weight, saliency = QW_SOURCE_FEATURES.get(sources, _qw_source_part)
+    edge_f = _prewitt_edges(fused)
+    mu_f, squares_f, cross_a, cross_b = _wang_filter(
+        torch.stack([edge_f, edge_f * edge_f, edge_f * edges[0], edge_f * edges[1]]))
+    var_f = squares_f - mu_f * mu_f
+    ssim_fa = ssim_map(mu_f, mu[0], var_f, var[0], cross_a - mu_f * mu[0], _WANG_C1, _WANG_C2)
+    ssim_fb = ssim_map(mu_f, mu[1], var_f, var[1], cross_b - mu_f * mu[1], _WANG_C1, _WANG_C2)
     return (saliency * (weight * ssim_fa + (1 - weight) * ssim_fb)).sum(dim=(-2, -1))
 
 
@@ -210,14 +246,16 @@ MEF_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001)  # normalised to sum 1 before use, a
 _MEF_WINDOW = 11
 
 
-def mef_ssim_scale(sources: Tensor, fused: Tensor) -> Tensor:
-    """Ma et al.'s single-scale MEF-SSIM (mef_ssim.m), vectorised: (K, B, H, W), (B, H, W) → (B,).
+def _mef_desired_patch(sources: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """The source side of one MEF-SSIM scale: sources (K, B, H, W) → the coefficients a_k (K, B, H', W'),
+    the offset c, the rescaling, and the desired patch's Gaussian-weighted mean μ_r and variance σ_r²,
+    each (B, H', W'), plus the sources themselves (for the covariance with the fused image).
 
     mef_ssim.m builds, for each 11×11 patch, a desired patch from the sources' mean-removed patches
-    (structure weighted by (ed/11)^p with p from the patches' consistency R, contrast = the largest ed) and
-    compares it with the fused patch through a Gaussian-weighted SSIM without luminance term. Every patch
-    quantity is a linear combination of box or Gaussian sums of x_k, x_k·x_l, x_k·f, f, f², so the per-pixel
-    loops become separable filters.
+    (structure weighted by (ed/11)^p with p from the patches' consistency R, contrast = the largest ed); every
+    patch quantity is a linear combination of box or Gaussian sums of x_k and x_k·x_l, so the per-pixel
+    loops become separable filters. Desired patch r = scale·(Σ_k a_k x_k − c), a_k = w_k / ed_k,
+    c = Σ_k a_k μ_k, rescaled to norm maxEd.
     """
     count = sources.shape[0]
     size = _MEF_WINDOW
@@ -230,8 +268,6 @@ def mef_ssim_scale(sources: Tensor, fused: Tensor) -> Tensor:
     box_xx = filter2_separable(products, box, "valid")
     gauss_x = filter2_separable(sources, gauss, "valid")
     gauss_xx = filter2_separable(products, gauss, "valid")
-    gauss_f, gauss_ff = filter2_separable(torch.stack([fused, fused * fused]), gauss, "valid")
-    gauss_xf = filter2_separable(sources * fused[None], gauss, "valid")
     pair_index = {pair: i for i, pair in enumerate(pairs)}
     box_sq = torch.stack([box_xx[pair_index[(k, k)]] for k in range(count)])
 
@@ -250,7 +286,6 @@ def mef_ssim_scale(sources: Tensor, fused: Tensor) -> Tensor:
     weights = weights / weights.sum(dim=0)
     max_strength = signal_strength.amax(dim=0)
 
-    # Desired patch r = Σ_k a_k x_k − c, with a_k = w_k / ed_k and c = Σ_k a_k μ_k, rescaled to norm maxEd.
     coeff = weights / signal_strength
     offset = (coeff * mu).sum(dim=0)
 
@@ -263,11 +298,39 @@ def mef_ssim_scale(sources: Tensor, fused: Tensor) -> Tensor:
     scale = torch.where(norm > 0, max_strength / norm, torch.ones_like(norm))
     mu_r = scale * ((coeff * gauss_x).sum(dim=0) - offset)
     var_r = scale * scale * quadratic(gauss_x, gauss_xx, 1.0) - mu_r * mu_r
+    return sources, coeff, offset, scale, mu_r, var_r
+
+
+def mef_ssim_scale(sources: Tensor, fused: Tensor,
+                   desired: tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor] | None = None) -> Tensor:
+    """Ma et al.'s single-scale MEF-SSIM (mef_ssim.m), vectorised: (K, B, H, W), (B, H, W) → (B,).
+
+    `desired`: `_mef_desired_patch(sources)` when already computed. The desired patch is compared with the
+    fused patch through a Gaussian-weighted SSIM without luminance term.
+    """
+    _, coeff, offset, scale, mu_r, var_r = desired if desired is not None else _mef_desired_patch(sources)
+    gauss = gaussian_taps(_MEF_WINDOW, 1.5, device=sources.device)
+    gauss_f, gauss_ff = filter2_separable(torch.stack([fused, fused * fused]), gauss, "valid")
+    gauss_xf = filter2_separable(sources * fused[None], gauss, "valid")
     var_f = gauss_ff - gauss_f * gauss_f
     cov = scale * ((coeff * gauss_xf).sum(dim=0) - offset * gauss_f) - mu_r * gauss_f
     stability = (MEF_SSIM_K * 255) ** 2
     quality = (2 * cov + stability) / (var_r + var_f + stability)
     return quality.mean(dim=(-2, -1))
+
+
+def _mef_source_part(sources: Tensor) -> tuple[Tensor, ...]:
+    """`_mef_desired_patch` at each of the three scales (sources halved between them), flattened."""
+    part: list[Tensor] = []
+    for level in range(len(MEF_SSIM_WEIGHTS)):
+        if level:
+            sources = halve_symmetric(sources)
+        part.extend(_mef_desired_patch(sources))
+    return tuple(part)
+
+
+# MEF-SSIM's store of the desired patches' statistics at every scale (grey planes: small).
+MEF_SSIM_SOURCE_FEATURES = source_cache("MEF-SSIM", max_bytes=2 ** 28)
 
 
 def mef_ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
@@ -280,13 +343,15 @@ def mef_ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
     if smallest < _MEF_WINDOW:
         raise ImageFormatError(f"MEF-SSIM needs images of at least {_MEF_WINDOW * 2 ** (levels - 1)} px per side "
                                f"(got {tuple(fused.shape[-2:])}); mef_ms_ssim.m returns -Inf there")
+    source_part = MEF_SSIM_SOURCE_FEATURES.get(sources, _mef_source_part)
     weights = torch.tensor(MEF_SSIM_WEIGHTS, dtype=torch.float64, device=fused.device)
     weights = weights / weights.sum()
     result = torch.ones(fused.shape[0], dtype=torch.float64, device=fused.device)
     for level in range(levels):
         if level:
-            sources, fused = halve_symmetric(sources), halve_symmetric(fused)
-        result = result * mef_ssim_scale(sources, fused) ** weights[level]
+            fused = halve_symmetric(fused)
+        desired = source_part[6 * level:6 * level + 6]
+        result = result * mef_ssim_scale(desired[0], fused, desired) ** weights[level]
     return result
 
 
@@ -299,13 +364,27 @@ def mef_ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = 
 
 
 # ------------------------------------------------------------------------------------------- SSIM
+def _ssim_source_part(sources: Tensor) -> tuple[Tensor, Tensor]:
+    """Windowed means and variances (ssim_index.m's 11×11 Gaussian, 'valid') of sources (K, B, H, W)."""
+    filtered = _wang_filter(torch.cat([sources, sources * sources]))
+    count = sources.shape[0]
+    mu = filtered[:count]
+    return mu, filtered[count:] - mu * mu
+
+
+# SSIM's store of the sources' windowed moments.
+SSIM_SOURCE_FEATURES = source_cache("SSIM", max_bytes=2 ** 29)
+
+
 def ssim_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Mean over sources of Wang's SSIM(source, fused) (ssim_index.m defaults): (K, B, H, W), (B, H, W) → (B,)."""
-    taps = gaussian_taps(11, 1.5, device=fused.device)
-    count = sources.shape[0]
-    fused_stack = fused[None].expand_as(sources).reshape(-1, *fused.shape[-2:])
-    maps = ssim_map(*local_moments(sources.reshape(-1, *fused.shape[-2:]), fused_stack, taps), _WANG_C1, _WANG_C2)
-    return maps.mean(dim=(-2, -1)).reshape(count, -1).mean(dim=0)
+    mu, var = SSIM_SOURCE_FEATURES.get(sources, _ssim_source_part)
+    filtered = _wang_filter(torch.cat([fused[None], (fused * fused)[None], sources * fused[None]]))
+    mu_f = filtered[0]
+    var_f = filtered[1] - mu_f * mu_f
+    cov = filtered[2:] - mu * mu_f
+    maps = ssim_map(mu, mu_f[None], var, var_f[None], cov, _WANG_C1, _WANG_C2)
+    return maps.mean(dim=(-2, -1)).mean(dim=0)
 
 
 def ssim(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mefb") -> Tensor:
