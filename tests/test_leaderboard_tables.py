@@ -180,3 +180,28 @@ def test_cost_section_when_nothing_was_computed_here(tmp_path: Path):
     assert "No image was fused or scored here." in (tmp_path / "lb" / "README.md").read_text()
     assert "Nothing was fused or scored here." in (tmp_path / "lb" / "timing.md").read_text()
     assert (tmp_path / "lb" / "csv" / "timing.csv").read_text().startswith("dataset,method,convention,")
+
+
+def test_values_outside_the_unit_range_are_counted(tmp_path: Path):
+    from fusion_bench.leaderboard.tables import out_of_range_table
+
+    base = make_results()
+    qc = base[base["metric"] == "EN"].assign(metric="QC", value=0.5)
+    qc.loc[(qc["method"] == "gff") & (qc["image"] == "lytro_01"), "value"] = 2.5
+    qc.loc[(qc["method"] == "ASR") & (qc["image"] == "lytro_02"), "value"] = -np.inf  # not finite: not counted
+    published = qc[qc["method"] == "ASR"].assign(method="FMMEF", provenance=PUBLISHED_SCORES, value=0.9)
+    qabf = base[base["metric"] == "EN"].assign(metric="Qabf", value=0.4)  # all inside: not listed
+    results = pd.concat([base, qc, published, qabf], ignore_index=True)
+    table = out_of_range_table(results)
+    assert table.to_dict("records") == [{"dataset": "Lytro", "metric": "QC", "scored here": "1 / 5 (20.0 %)",
+                                         PUBLISHED_SCORES: "0 / 2 (0.0 %)"}]
+    generate(results, tmp_path / "lb", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS | {"QC": True,
+                                                                                                  "Qabf": True})
+    readme = (tmp_path / "lb" / "README.md").read_text()
+    assert "## Values outside their metric's range" in readme and "| Lytro     | QC       | 1 / 5 (20.0 %)" in readme
+    assert "read them with caution" in readme
+    generate(pd.concat([base, qabf], ignore_index=True), tmp_path / "lb2", conventions={"Lytro": "mefb"},
+             higher_is_better=DIRECTIONS | {"Qabf": True})
+    assert "Every finite per-image value of Qabf lies in [0, 1]." in (tmp_path / "lb2" / "README.md").read_text()
+    generate(base, tmp_path / "lb3", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    assert "outside their metric's range" not in (tmp_path / "lb3" / "README.md").read_text()

@@ -15,8 +15,9 @@ from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_H
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file, reproduction_table
-from fusion_bench.leaderboard.tables import (aggregate, by_mean_rank, finite_rows, leaderboard_frame, non_finite_counts,
-                                             rank_basis, rank_frame, ranks, select_runs, timing_table, to_markdown)
+from fusion_bench.leaderboard.tables import (UNIT_RANGE_METRICS, aggregate, by_mean_rank, finite_rows,
+                                             leaderboard_frame, non_finite_counts, out_of_range_table, rank_basis,
+                                             rank_frame, ranks, select_runs, timing_table, to_markdown)
 
 PROVENANCE_MEANING = {
     RUN_HERE: "fused and scored by fusion_bench on this machine (a registered method; where the method has a "
@@ -150,6 +151,28 @@ def _cost_lines(timing: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _range_lines(outside: pd.DataFrame, present: Sequence[str]) -> list[str]:
+    """README section: per-image values outside [0, 1] of the metrics bounded by definition (`present`: those
+    of them in the results; no section without any)."""
+    if not present:
+        return []
+    lines = ["", "## Values outside their metric's range", ""]
+    checked = ", ".join(present)
+    if outside.empty:
+        return lines + [f"Every finite per-image value of {checked} lies in [0, 1]."]
+    lines += [f"{checked} lie in [0, 1] by definition. Finite per-image values outside that range, among the "
+              "results shown (outside / values):", "", to_markdown(outside.set_index("dataset")), ""]
+    if {"QC", "QY"} & set(outside["metric"]):
+        lines += ["QC and QY follow MEFB's code exactly (as Octave runs it: to 5e-11 on the reference images), "
+                  "and that code guards its SSIM divisions only with 2e-16: on windows that are flat in the "
+                  "sources and the fused image (saturated skies, black borders) both parts of the ratio are "
+                  "rounding noise, so a value depends on summation order and can be anything. MEFB's published "
+                  "Matlab scores never leave [0, 1], so Matlab's rounding on those windows differs; means of "
+                  "QC and QY here can be dominated by such images: read them with caution. Details: "
+                  "docs/metrics_structure.md."]
+    return lines
+
+
 def _timing_page(timing: pd.DataFrame) -> str:
     if timing.empty:
         return "# What each run cost\n\n[← leaderboard](README.md)\n\nNothing was fused or scored here.\n"
@@ -161,7 +184,7 @@ def _timing_page(timing: pd.DataFrame) -> str:
 
 
 def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterparts, header: str,
-            timing: pd.DataFrame) -> str:
+            timing: pd.DataFrame, outside: pd.DataFrame, bounded: Sequence[str]) -> str:
     lines = ["# fusion_bench leaderboard", "", header, "",
              "| dataset | convention | images | rows | best mean rank | page |", "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {s.dataset} | `{s.convention}` | {s.images} | {s.methods} | {s.best} | [{s.page}]({s.page}) |"
@@ -177,6 +200,7 @@ def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, counterpart
     for title, table in counterparts:
         lines += [f"### {title}", "", to_markdown(table.set_index("metric")), ""]
     lines += ["", "CSV: [csv/counterparts.csv](csv/counterparts.csv)" if counterparts else ""]
+    lines += _range_lines(outside, bounded)
     lines += _cost_lines(timing)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -227,5 +251,8 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     atomic_write_text(out / "csv" / "timing.csv", timing.reset_index().to_csv(index=False))
     atomic_write_text(out / "timing.md", _timing_page(timing))
     readme = out / "README.md"
-    atomic_write_text(readme, _readme(sections, reproduction, counterparts, header, timing))
+    outside = out_of_range_table(results)
+    atomic_write_text(out / "csv" / "out_of_range.csv", outside.to_csv(index=False))
+    bounded = [name for name in UNIT_RANGE_METRICS if name in set(results["metric"])]
+    atomic_write_text(readme, _readme(sections, reproduction, counterparts, header, timing, outside, bounded))
     return [readme] + written

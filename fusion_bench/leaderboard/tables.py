@@ -79,6 +79,37 @@ def non_finite_counts(rows: pd.DataFrame) -> pd.Series:
     return bad.groupby("metric").size().reindex(metric_order(bad["metric"].unique()))
 
 
+# Metrics whose per-image values lie in [0, 1] by definition (similarities and preservation ratios); values
+# outside show where an implementation (ours, or MEFB's Matlab code under other rounding) returns noise.
+UNIT_RANGE_METRICS: tuple[str, ...] = ("Qabf", "QC", "QY", "QCB", "MEF-SSIM")
+
+
+def out_of_range_table(runs: pd.DataFrame, metrics: Sequence[str] = UNIT_RANGE_METRICS) -> pd.DataFrame:
+    """Per dataset and metric of `metrics`: how many finite per-image values outside [0, 1] the rows scored
+    here hold, and the imported published scores (MEFB's Matlab values). Columns: dataset, metric,
+    "scored here" and "published scores" as "outside / values (share %)", "" where there are none.
+    Only (dataset, metric) pairs with a value outside the range somewhere are listed."""
+    rows = finite_rows(runs[runs["metric"].isin(metrics)])
+    if rows.empty:
+        return pd.DataFrame(columns=["dataset", "metric", "scored here", PUBLISHED_SCORES])
+    values = pd.to_numeric(rows["value"])
+    rows = rows.assign(kind=np.where(rows["provenance"] == PUBLISHED_SCORES, PUBLISHED_SCORES, "scored here"),
+                       outside=(values < 0) | (values > 1))
+    counts = rows.groupby(["dataset", "metric", "kind"])["outside"].agg(["sum", "size"])
+    flagged = counts.groupby(level=["dataset", "metric"])["sum"].sum()
+    records = []
+    for dataset, metric in flagged[flagged > 0].index:
+        record = {"dataset": dataset, "metric": metric, "scored here": "", PUBLISHED_SCORES: ""}
+        for kind in ("scored here", PUBLISHED_SCORES):
+            if (dataset, metric, kind) in counts.index:
+                outside, size = counts.loc[(dataset, metric, kind)]
+                record[kind] = f"{int(outside)} / {int(size)} ({100 * outside / size:.1f} %)"
+        records.append(record)
+    table = pd.DataFrame(records, columns=["dataset", "metric", "scored here", PUBLISHED_SCORES])
+    order = {name: index for index, name in enumerate(metric_order(table["metric"].unique()))}
+    return table.sort_values(["dataset", "metric"], key=lambda c: c.map(order) if c.name == "metric" else c)
+
+
 def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Rows of one dataset and convention → (mean, std, image count), indexed by (method, provenance).
 
