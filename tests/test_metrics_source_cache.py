@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from fusion_bench.errors import ConfigError
 from fusion_bench.metrics import _source_cache
 from fusion_bench.metrics._source_cache import SOURCE_CACHES, content_key, set_source_caching
 from fusion_bench.metrics.registry import compute_metrics, list_metrics
@@ -81,3 +82,31 @@ def test_content_key_remembers_objects_and_sees_in_place_changes(monkeypatch: py
     assert content_key(planes.clone()) == first and len(calls) == 2  # equal contents: same key
     planes[0, 0, 0, 0] += 1
     assert content_key(planes) != first and len(calls) == 3
+
+
+def test_caches_share_one_budget_least_recently_used_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = 8 * 8 * 8  # one 8×8 float64 map
+    monkeypatch.setattr(_source_cache.BUDGET, "max_bytes", 3 * entry)
+    first, second = _source_cache.SourceFeatureCache(), _source_cache.SourceFeatureCache()
+    planes = [torch.full((8, 8), float(v), dtype=torch.float64) for v in range(4)]
+    try:
+        first.get(planes[0], lambda x: (x * 2,))
+        second.get(planes[1], lambda x: (x * 2,))
+        first.get(planes[2], lambda x: (x * 2,))
+        first.get(planes[0], lambda x: (x * 2,))  # a hit: planes[0] is now the most recently used
+        second.get(planes[3], lambda x: (x * 2,))  # over budget: the oldest entry (second's planes[1]) goes
+        assert (first.stored_bytes(), second.stored_bytes()) == (2 * entry, entry)
+        assert _source_cache.BUDGET.stored <= 3 * entry
+        second.get(planes[1], lambda x: (x * 2,))
+        assert second.misses == 3 and first.hits == 1
+    finally:
+        first.clear()
+        second.clear()
+
+
+def test_budget_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUSION_BENCH_METRIC_CACHE_MB", "512")
+    assert _source_cache._default_budget() == 512 * 2 ** 20
+    monkeypatch.setenv("FUSION_BENCH_METRIC_CACHE_MB", "lots")
+    with pytest.raises(ConfigError, match="FUSION_BENCH_METRIC_CACHE_MB"):
+        _source_cache._default_budget()

@@ -18,11 +18,14 @@ do not depend on what was scored before (tests compare every metric with the cac
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
 from torch import Tensor
+
+from fusion_bench.errors import ConfigError
 
 Features = tuple[Tensor, ...]
 Key = tuple[object, ...]
@@ -60,34 +63,80 @@ def content_key(planes: Tensor) -> Key:
     return key
 
 
+def _default_budget() -> int:
+    """Bytes all caches of a process may hold together: FUSION_BENCH_METRIC_CACHE_MB, default 2048."""
+    text = os.environ.get("FUSION_BENCH_METRIC_CACHE_MB", "2048")
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise ConfigError(f"FUSION_BENCH_METRIC_CACHE_MB={text!r} is not a number of megabytes") from None
+    return int(megabytes * 2 ** 20)
+
+
+class _SharedBudget:
+    """The byte budget all `SourceFeatureCache`s of a process share, with their entries in least-recently-used
+    order across caches (so a new pair's entries push out the previous pair's, whichever metric made them)."""
+
+    def __init__(self) -> None:
+        self.max_bytes = _default_budget()
+        self.order: OrderedDict[tuple[int, Key], tuple[SourceFeatureCache, int]] = OrderedDict()
+        self.stored = 0
+        self.lock = threading.RLock()
+
+    def touch(self, cache: SourceFeatureCache, key: Key) -> None:
+        self.order.move_to_end((id(cache), key))
+
+    def add(self, cache: SourceFeatureCache, key: Key, size: int) -> None:
+        self.order[(id(cache), key)] = (cache, size)
+        self.stored += size
+        while self.stored > self.max_bytes and self.order:
+            (_, oldest), (owner, oldest_size) = self.order.popitem(last=False)
+            owner._entries.pop(oldest, None)
+            owner._stored -= oldest_size
+            self.stored -= oldest_size
+
+    def remove(self, cache: SourceFeatureCache, key: Key) -> int:
+        """Forget `cache`'s entry `key` (the cache drops it itself); returns its size."""
+        _, size = self.order.pop((id(cache), key))
+        self.stored -= size
+        return size
+
+
+BUDGET = _SharedBudget()
+
+
 class SourceFeatureCache:
     """Least-recently-used store of `compute(planes)` results, keyed on the planes' contents.
 
     The key is (shape, dtype, device, BLAKE2b digest of the bytes), so equal planes hit whatever tensor
     object holds them, and a changed pixel misses. A hit returns the very tensors the miss computed, so a
     metric whose source part is computed on the source planes alone gets the same values either way.
-    Memory is bounded by `max_bytes` (the results held, not the planes): QP's maps of a 512×512 RGB pair are
-    about 38 MB, so the default keeps a few pairs; `max_bytes = 0` disables caching.
+    Memory (the results held, not the planes) is bounded twice: by this cache's `max_bytes`, and by `BUDGET`,
+    which all caches of the process share (FUSION_BENCH_METRIC_CACHE_MB, default 2 GB: the caches of one
+    1200×800 RGB pair take about 1.4 GB). `max_bytes = 0` disables this cache.
     """
 
     def __init__(self, max_bytes: int = 256 * 2 ** 20) -> None:
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[tuple[object, ...], Features] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: OrderedDict[Key, Features] = OrderedDict()
+        self._stored = 0
 
     @staticmethod
     def _size(features: Features) -> int:
         return sum(m.numel() * m.element_size() for m in features)
 
     def stored_bytes(self) -> int:
-        with self._lock:
-            return sum(self._size(features) for features in self._entries.values())
+        with BUDGET.lock:
+            return self._stored
 
     def clear(self) -> None:
-        with self._lock:
+        with BUDGET.lock:
+            for key in list(self._entries):
+                BUDGET.remove(self, key)
             self._entries.clear()
+            self._stored = 0
 
     def get(self, planes: Tensor, compute: Callable[[Tensor], Features]) -> Features:
         """`compute(planes)`, or the stored result for planes with the same contents."""
@@ -99,19 +148,24 @@ class SourceFeatureCache:
         """`compute()`, or the stored result for `key` (built from `content_key`s of the inputs)."""
         if self.max_bytes <= 0 or not _SWITCH.enabled:
             return compute()
-        with self._lock:
+        with BUDGET.lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
+                BUDGET.touch(self, key)
                 self.hits += 1
                 return self._entries[key]
             self.misses += 1
         features = compute()
         size = self._size(features)
-        with self._lock:
-            if size <= self.max_bytes:
+        with BUDGET.lock:
+            if size <= min(self.max_bytes, BUDGET.max_bytes) and key not in self._entries:
+                while self._entries and self._stored + size > self.max_bytes:
+                    oldest = next(iter(self._entries))
+                    del self._entries[oldest]
+                    self._stored -= BUDGET.remove(self, oldest)
                 self._entries[key] = features
-                while sum(self._size(m) for m in self._entries.values()) > self.max_bytes:
-                    self._entries.popitem(last=False)
+                self._stored += size
+                BUDGET.add(self, key, size)
         return features
 
 
