@@ -41,12 +41,6 @@ class _RecentDigests(threading.local):
 
 _RECENT = _RecentDigests()
 
-
-class _Switch:
-    enabled = True
-
-
-_SWITCH = _Switch()
 _RECENT_COUNT = 4
 
 
@@ -81,6 +75,7 @@ class _SharedBudget:
         self.max_bytes = _default_budget()
         self.order: OrderedDict[tuple[int, Key], tuple[SourceFeatureCache, int]] = OrderedDict()
         self.stored = 0
+        self.enabled = True  # `set_source_caching` switches every cache off and on
         self.lock = threading.RLock()
 
     def touch(self, cache: SourceFeatureCache, key: Key) -> None:
@@ -140,13 +135,13 @@ class SourceFeatureCache:
 
     def get(self, planes: Tensor, compute: Callable[[Tensor], Features]) -> Features:
         """`compute(planes)`, or the stored result for planes with the same contents."""
-        if self.max_bytes <= 0 or not _SWITCH.enabled:
+        if self.max_bytes <= 0 or not BUDGET.enabled:
             return compute(planes)
         return self.get_keyed(content_key(planes), lambda: compute(planes))
 
     def get_keyed(self, key: Key, compute: Callable[[], Features]) -> Features:
         """`compute()`, or the stored result for `key` (built from `content_key`s of the inputs)."""
-        if self.max_bytes <= 0 or not _SWITCH.enabled:
+        if self.max_bytes <= 0 or not BUDGET.enabled:
             return compute()
         with BUDGET.lock:
             if key in self._entries:
@@ -181,6 +176,6 @@ def source_cache(name: str, max_bytes: int = 256 * 2 ** 20) -> SourceFeatureCach
 
 def set_source_caching(enabled: bool) -> None:
     """Switch every registered cache on or off (emptying them); benchmarks and tests compare the two."""
-    _SWITCH.enabled = enabled
+    BUDGET.enabled = enabled
     for cache in SOURCE_CACHES.values():
         cache.clear()

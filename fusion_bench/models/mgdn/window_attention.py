@@ -1,8 +1,9 @@
 """Shifted-window multi-head self-attention (Swin style, key `attn`), fused through
 `scaled_dot_product_attention` with the relative-position bias (+ shift mask) as an additive mask.
 
-The relative-position index depends only on the window, the window order and the shift mask of the
-windows that need one only on (H, W, window); they are cached. They are built outside inference mode so that a cached tensor also serves a later training
+The relative-position index depends only on the window, and the window layout (token order and the shift
+mask of the windows that need one) only on (H, W, window); both are cached. They are built outside
+inference mode so that a cached tensor also serves a later training
 step.
 """
 
@@ -56,7 +57,6 @@ def _to_windows(x: torch.Tensor, window: int) -> torch.Tensor:
     return x.reshape(-1, window * window, c)
 
 
-@lru_cache(maxsize=8)
 def window_order(height: int, width: int, window: int, shifted: bool) -> torch.Tensor:
     """(H·W,) int64: the pixel index (y·W + x) of every token of the windows, window after window in
     row-major order, w² tokens each. With `shifted`, the windows are those of the image rolled by
