@@ -254,3 +254,13 @@ def test_two_source_metrics_refuse_other_source_counts() -> None:
         mef_ssim([a], a)
     with pytest.raises(ImageFormatError, match="MEF-SSIM needs images"):
         mef_ssim([a[..., :40, :40], a[..., :40, :40]], a[..., :40, :40])
+
+
+@pytest.mark.parametrize("strip_bytes", [1, 5 * 4 * 37 * 16])  # one row per strip; 5 rows, ragged last strip
+def test_phase_congruency_does_not_depend_on_the_strip_height(monkeypatch: pytest.MonkeyPatch,
+                                                              strip_bytes: int) -> None:
+    image = (_textured(43, seed=5)[0, :1, :, :37] * 255).to(torch.float64)  # odd sizes: 43 rows, 37 columns
+    whole = phase_congruency(image)
+    monkeypatch.setattr("fusion_bench.metrics.phase_congruency._STRIP_BYTES", strip_bytes)
+    for in_strips, at_once in zip(phase_congruency(image), whole):
+        assert torch.equal(in_strips, at_once)
