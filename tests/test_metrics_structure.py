@@ -257,10 +257,45 @@ def test_two_source_metrics_refuse_other_source_counts() -> None:
 
 
 @pytest.mark.parametrize("strip_bytes", [1, 5 * 4 * 37 * 16])  # one row per strip; 5 rows, ragged last strip
-def test_phase_congruency_does_not_depend_on_the_strip_height(monkeypatch: pytest.MonkeyPatch,
-                                                              strip_bytes: int) -> None:
-    image = (_textured(43, seed=5)[0, :1, :, :37] * 255).to(torch.float64)  # odd sizes: 43 rows, 37 columns
-    whole = phase_congruency(image)
-    monkeypatch.setattr("fusion_bench.metrics.phase_congruency._STRIP_BYTES", strip_bytes)
-    for in_strips, at_once in zip(phase_congruency(image), whole):
-        assert torch.equal(in_strips, at_once)
+def test_torch_reduction_over_scales_does_not_depend_on_the_strip_height(monkeypatch: pytest.MonkeyPatch,
+                                                                        strip_bytes: int) -> None:
+    from fusion_bench.metrics import phase_congruency as pc_module
+
+    generator = torch.Generator().manual_seed(5)
+    response = torch.complex(torch.randn(4, 43, 37, generator=generator, dtype=torch.float64),
+                             torch.randn(4, 43, 37, generator=generator, dtype=torch.float64))
+    at_once = [torch.empty(43, 37, dtype=torch.float64) for _ in range(4)]
+    pc_module._reduce_scales_torch(response, *at_once)
+    monkeypatch.setattr(pc_module, "_STRIP_BYTES", strip_bytes)
+    in_strips = [torch.full((43, 37), float("nan"), dtype=torch.float64) for _ in range(4)]
+    pc_module._reduce_scales_torch(response, *in_strips)
+    for a, b in zip(in_strips, at_once):
+        assert torch.equal(a, b)
+
+
+def test_phase_congruency_kernels_agree_with_the_torch_path() -> None:
+    """The compiled per-pixel loops (CPU) and the torch expressions (other devices) compute the same
+    myphasecong3.m steps; they may round differently only in the last bits."""
+    from fusion_bench.metrics import _phase_congruency_kernels as kernels
+    from fusion_bench.metrics import phase_congruency as pc_module
+
+    generator = torch.Generator().manual_seed(3)
+    response = torch.complex(torch.randn(4, 23, 31, generator=generator, dtype=torch.float64),
+                             torch.randn(4, 23, 31, generator=generator, dtype=torch.float64)) * 100
+    response[:, 0, 0] = 0  # a pixel without any response: 0/0 in the spread weighting, as in Matlab
+    compiled = [torch.empty(23, 31, dtype=torch.float64) for _ in range(4)]
+    in_torch = [torch.empty(23, 31, dtype=torch.float64) for _ in range(4)]
+    kernels.reduce_scales(response.numpy(), *(t.numpy() for t in compiled), 1e-4)
+    pc_module._reduce_scales_torch(response, *in_torch)
+    for a, b in zip(compiled, in_torch):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-12, equal_nan=True)
+
+    smallest, total, largest, raw = compiled
+    totals_compiled = [torch.rand(23, 31, generator=generator, dtype=torch.float64) for _ in range(5)]
+    totals_torch = [t.clone() for t in totals_compiled]
+    kernels.accumulate_orientation(raw.numpy(), total.numpy(), largest.numpy(), 37.5, math.cos(0.5),
+                                   math.sin(0.5), 4, 0.5, 10.0, 1e-4, *(t.numpy() for t in totals_compiled))
+    pc_module._accumulate_orientation_torch(raw, total, largest, 37.5, 0.5, tuple(totals_torch))
+    for a, b in zip(totals_compiled, totals_torch):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-12, equal_nan=True)
+    assert bool(totals_compiled[0].isfinite()[1:].all())

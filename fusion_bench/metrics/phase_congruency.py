@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from fusion_bench.metrics import _phase_congruency_kernels as kernels
 from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median
 from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics.conventions import per_channel
@@ -131,15 +132,68 @@ def _median_rows(x: Tensor) -> Tensor:
     return torch.from_numpy((chosen[..., middle - 1] + chosen[..., middle]) / 2)
 
 
-def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank) -> tuple[Tensor, Tensor, Tensor]:
+def _reduce_scales_torch(response: Tensor, smallest_energy: Tensor, sum_amplitude: Tensor, max_amplitude: Tensor,
+                         raw_energy: Tensor) -> None:
+    """`_phase_congruency_kernels.reduce_scales` in torch, for tensors on other devices than the CPU.
+
+    The (S, H, W) responses are reduced over scales in strips of rows of about `_STRIP_BYTES`, so that the
+    dozen element-wise passes find their operands in cache.
+    """
+    scales, rows, cols = response.shape
+    step = max(1, _STRIP_BYTES // (scales * cols * 16))
+    for top in range(0, rows, step):
+        strip = slice(top, top + step)
+        block = response[:, strip]
+        even, odd = block.real, block.imag
+        amplitude = (even * even).addcmul_(odd, odd).sqrt_()  # |even + i·odd|, 3× faster than torch.hypot
+        torch.mul(amplitude[0], amplitude[0], out=smallest_energy[strip])
+        torch.sum(amplitude, dim=0, out=sum_amplitude[strip])
+        torch.amax(amplitude, dim=0, out=max_amplitude[strip])
+        sum_even, sum_odd = even.sum(dim=0), odd.sum(dim=0)
+        x_energy = torch.sqrt(sum_even ** 2 + sum_odd ** 2) + _EPSILON
+        mean_even, mean_odd = sum_even / x_energy, sum_odd / x_energy
+        # Σ_s (E·mE + O·mO) collapses to sums over scales; only |E·mO − O·mE| needs each scale.
+        spread = (even * mean_odd).addcmul_(odd, mean_even, value=-1).abs_().sum(dim=0)
+        torch.sub(sum_even * mean_even + sum_odd * mean_odd, spread, out=raw_energy[strip])
+
+
+def _accumulate_orientation_torch(raw_energy: Tensor, sum_amplitude: Tensor, max_amplitude: Tensor,
+                                  threshold: float, angle: float, totals: tuple[Tensor, ...]) -> None:
+    """`_phase_congruency_kernels.accumulate_orientation` in torch; totals = (total_energy,
+    total_amplitude, cov_x2, cov_y2, cov_xy), each (H, W), updated in place."""
+    total_energy, total_amplitude, cov_x2, cov_y2, cov_xy = totals
+    energy = torch.clamp(raw_energy - threshold, min=0)
+    width = sum_amplitude / (max_amplitude + _EPSILON) / N_SCALE
+    weight = 1.0 / (1 + torch.exp((CUT_OFF - width) * SHARPNESS_G))
+    total_amplitude += sum_amplitude
+    weighted = weight * energy
+    total_energy += weighted
+    pc_orientation = weighted / sum_amplitude
+    cov_x = pc_orientation * math.cos(angle)
+    cov_y = pc_orientation * math.sin(angle)
+    cov_x2.addcmul_(cov_x, cov_x)
+    cov_y2.addcmul_(cov_y, cov_y)
+    cov_xy.addcmul_(cov_x, cov_y)
+
+
+def _noise_threshold(smallest_energy: Tensor, bank: PhaseCongruencyBank, orientation: int) -> float:
+    """myphasecong3.m's noise threshold T of one orientation, from the median smallest-scale energy (H, W)."""
+    median_e2n = float(_median_rows(smallest_energy.reshape(1, -1))[0])
+    noise_power = (-median_e2n / math.log(0.5)) / float(bank.mean_sq_filter[orientation])
+    noise_energy2 = (2 * noise_power * float(bank.sum_an2[orientation])
+                     + 4 * noise_power * float(bank.sum_aiaj[orientation]))
+    tau = math.sqrt(noise_energy2 / 2)
+    return (tau * math.sqrt(math.pi / 2) + NOISE_K * math.sqrt((2 - math.pi / 2) * tau ** 2)) / 1.7
+
+
+def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank,
+                            compiled: bool | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """myphasecong3.m on one plane given its full fft2 spectrum (H, W) complex → (pc, M, m), each (H, W).
 
     One plane at a time keeps each plane's result independent of what else is being scored (so the
-    source-feature cache returns bit-identical values). Per orientation, the (S, H, W) responses are reduced
-    over scales in strips of rows of about `_STRIP_BYTES` that stay in the core's cache between the dozen
-    element-wise passes (25 % faster at 1200×800 than whole-plane passes; same values bit for bit, every
-    pixel sees the same operations in the same order). The real filters multiply the spectrum's real and
-    imaginary parts directly, without promoting the filter to complex.
+    source-feature cache returns bit-identical values). After each orientation's inverse FFTs, the work per
+    pixel runs in `_phase_congruency_kernels` (compiled loops; `compiled=None` means: on the CPU) or else
+    in torch (other devices; `compiled=False` forces it, for tests and `benchmarks/phase_congruency.py`).
     """
     scales, rows, cols = bank.filters.shape[1:]
     device = spectrum.device
@@ -147,58 +201,33 @@ def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank) -> tupl
     filtered_parts = torch.view_as_real(filtered)
     spectrum_parts = torch.view_as_real(spectrum).unsqueeze(0)
     plane = dict(dtype=torch.float64, device=device)
-    total_energy = torch.zeros((rows, cols), **plane)
-    total_sum_an = torch.zeros((rows, cols), **plane)
-    cov_x2 = torch.zeros((rows, cols), **plane)
-    cov_y2 = torch.zeros((rows, cols), **plane)
-    cov_xy = torch.zeros((rows, cols), **plane)
-    sum_an = torch.empty((rows, cols), **plane)
-    max_an = torch.empty((rows, cols), **plane)
-    raw_energy = torch.empty((rows, cols), **plane)
-    smallest_sq = torch.empty((rows, cols), **plane)
-    step = max(1, _STRIP_BYTES // (scales * cols * 16))
+    totals = tuple(torch.zeros((rows, cols), **plane) for _ in range(5))
+    total_energy, total_amplitude, cov_x2, cov_y2, cov_xy = totals
+    sum_amplitude, max_amplitude, raw_energy, smallest_energy = (torch.empty((rows, cols), **plane)
+                                                                  for _ in range(4))
+    on_cpu = device.type == "cpu" if compiled is None else compiled
     for o in range(N_ORIENT):
+        # The real filters scale the spectrum's real and imaginary parts (no promotion to complex).
         torch.mul(spectrum_parts, bank.filters[o].unsqueeze(-1), out=filtered_parts)
         # even + i·odd in one complex inverse FFT per scale: the filters are real and one-sided, so the
         # real part is the even-symmetric (cosine) response and the imaginary part the odd one.
         response = torch.fft.ifft2(filtered)
-        for top in range(0, rows, step):
-            strip = slice(top, top + step)
-            block = response[:, strip]
-            even, odd = block.real, block.imag
-            amplitude = (even * even).addcmul_(odd, odd).sqrt_()  # |even + i·odd|, 3× faster than hypot
-            torch.mul(amplitude[0], amplitude[0], out=smallest_sq[strip])
-            torch.sum(amplitude, dim=0, out=sum_an[strip])
-            torch.amax(amplitude, dim=0, out=max_an[strip])
-            sum_even, sum_odd = even.sum(dim=0), odd.sum(dim=0)
-            x_energy = torch.sqrt(sum_even ** 2 + sum_odd ** 2) + _EPSILON
-            mean_even, mean_odd = sum_even / x_energy, sum_odd / x_energy
-            # Σ_s (E·mE + O·mO) collapses to sums over scales; only |E·mO − O·mE| needs each scale.
-            spread = (even * mean_odd).addcmul_(odd, mean_even, value=-1).abs_().sum(dim=0)
-            torch.sub(sum_even * mean_even + sum_odd * mean_odd, spread, out=raw_energy[strip])
-
-        # the noise estimate needs the whole plane's smallest-scale energy, so the rest waits for all strips
-        median_e2n = _median_rows(smallest_sq.reshape(1, -1))[0]
-        noise_power = (-median_e2n / math.log(0.5)) / bank.mean_sq_filter[o]
-        noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
-        tau = torch.sqrt(noise_energy2 / 2)
-        threshold = (tau * math.sqrt(math.pi / 2) + NOISE_K * torch.sqrt((2 - math.pi / 2) * tau ** 2)) / 1.7
-        energy = torch.clamp(raw_energy - threshold, min=0)
-
-        width = sum_an / (max_an + _EPSILON) / N_SCALE
-        weight = 1.0 / (1 + torch.exp((CUT_OFF - width) * SHARPNESS_G))
-        total_sum_an += sum_an
-        weighted = weight * energy
-        total_energy += weighted
-        pc_orientation = weighted / sum_an
+        if on_cpu:
+            kernels.reduce_scales(response.numpy(), smallest_energy.numpy(), sum_amplitude.numpy(),
+                                  max_amplitude.numpy(), raw_energy.numpy(), _EPSILON)
+        else:
+            _reduce_scales_torch(response, smallest_energy, sum_amplitude, max_amplitude, raw_energy)
+        # the noise estimate needs the whole plane's smallest-scale energy, so the rest waits for it
+        threshold = _noise_threshold(smallest_energy, bank, o)
         angle = float(bank.angles[o])
-        cov_x = pc_orientation * math.cos(angle)
-        cov_y = pc_orientation * math.sin(angle)
-        cov_x2.addcmul_(cov_x, cov_x)
-        cov_y2.addcmul_(cov_y, cov_y)
-        cov_xy.addcmul_(cov_x, cov_y)
+        if on_cpu:
+            kernels.accumulate_orientation(raw_energy.numpy(), sum_amplitude.numpy(), max_amplitude.numpy(),
+                                           threshold, math.cos(angle), math.sin(angle), N_SCALE, CUT_OFF,
+                                           SHARPNESS_G, _EPSILON, *(t.numpy() for t in totals))
+        else:
+            _accumulate_orientation_torch(raw_energy, sum_amplitude, max_amplitude, threshold, angle, totals)
 
-    pc = total_energy / (total_sum_an + _EPSILON)
+    pc = total_energy / (total_amplitude + _EPSILON)
     cov_x2 = cov_x2 / (N_ORIENT / 2)
     cov_y2 = cov_y2 / (N_ORIENT / 2)
     cov_xy = cov_xy / N_ORIENT
