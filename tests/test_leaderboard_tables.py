@@ -205,3 +205,17 @@ def test_values_outside_the_unit_range_are_counted(tmp_path: Path):
     assert "Every finite per-image value of Qabf lies in [0, 1]." in (tmp_path / "lb2" / "README.md").read_text()
     generate(base, tmp_path / "lb3", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
     assert "outside their metric's range" not in (tmp_path / "lb3" / "README.md").read_text()
+
+
+def test_a_single_method_in_another_convention_is_no_ranking(tmp_path: Path):
+    results = make_results()
+    evidence = results[(results["method"] == "mgdn-mff") & (results["metric"] == "EN")].assign(
+        convention="gray", value=lambda f: f["value"] + 0.01)
+    other = results[results["method"].isin(["gff", "ASR"])].assign(convention="gray")
+    generate(pd.concat([results, evidence], ignore_index=True), tmp_path / "one", conventions={"Lytro": "mefb"},
+             higher_is_better=DIRECTIONS)
+    assert "`gray` convention" not in (tmp_path / "one" / "Lytro.md").read_text()
+    assert "| Lytro | `gray`" not in (tmp_path / "one" / "README.md").read_text()
+    generate(pd.concat([results, evidence, other], ignore_index=True), tmp_path / "three",
+             conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    assert "## Lytro, `gray` convention" in (tmp_path / "three" / "Lytro.md").read_text()

@@ -212,7 +212,9 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     """Write the leaderboard for `results` (the results table) into `out`; returns the pages written.
 
     Args:
-        conventions: dataset → the convention of its main table (others present get their own section).
+        conventions: dataset → the convention of its main table (others present with at least two methods
+            get their own section; a single method re-scored in another convention appears only in the
+            reproduction table).
         sources: dataset → {image → source paths}, for the qualitative grids (no grid without it).
         notes: dataset → text placed under the main table's caption (e.g. the convention's evidence).
         header: text under the README title (how and when it was produced).
@@ -230,7 +232,9 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
         blocks = []
         for convention in [main] + sorted(c for c in present if c != main):
             subset = rows[rows["convention"] == convention]
-            if subset.empty:
+            if subset.empty or (convention != main and subset["method"].nunique() < 2):
+                # one method re-scored in another convention is evidence for the reproduction table
+                # (shown there), not a ranking
                 continue
             text, section = dataset_section(subset, dataset, convention, out, higher_is_better,
                                             (sources or {}).get(dataset, {}), mgdn,
