@@ -299,3 +299,19 @@ def test_phase_congruency_kernels_agree_with_the_torch_path() -> None:
     for a, b in zip(totals_compiled, totals_torch):
         torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-12, equal_nan=True)
     assert bool(totals_compiled[0].isfinite()[1:].all())
+
+
+def test_qp_agreement_kernel_agrees_with_the_torch_path() -> None:
+    from fusion_bench.metrics import phase_congruency as pc_module
+
+    generator = torch.Generator().manual_seed(9)
+    sources = (torch.rand(2, 2, 29, 33, generator=generator, dtype=torch.float64) * 255).round()
+    fused = (sources.mean(dim=0) + torch.rand(2, 29, 33, generator=generator, dtype=torch.float64)).round()
+    masks, *per_map = pc_module._qp_source_part(sources)
+    assert bool(masks.any()) and not bool(masks.all())
+    for index, fused_map in enumerate(pc_module.phase_congruency(fused)):
+        features, mu, var = per_map[3 * index:3 * index + 3]
+        compiled = pc_module._feature_agreement(features, mu, var, masks, fused_map, compiled=True)
+        in_torch = pc_module._feature_agreement(features, mu, var, masks, fused_map, compiled=False)
+        assert compiled.shape == (2,)
+        assert torch.equal(compiled, in_torch)  # same operations per pixel, same summation afterwards

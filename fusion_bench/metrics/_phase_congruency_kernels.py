@@ -1,4 +1,5 @@
-"""The per-pixel loops of phase congruency (`phase_congruency.py`), compiled by Numba for CPU arrays.
+"""The per-pixel loops of phase congruency and of QP's feature agreement (`phase_congruency.py`), compiled
+by Numba for CPU arrays.
 
 Written here rather than as torch expressions: after the inverse FFTs, myphasecong3.m's work per
 orientation is a dozen element-wise passes over the (S, H, W) responses, which torch runs one full pass at
@@ -8,8 +9,9 @@ the pixel's S responses are in registers: 0.11 → 0.015 s per orientation at 12
 
 Every operation is an IEEE double operation in the order of myphasecong3.m's expressions; Numba compiles
 without fast-math, so nothing is reassociated or contracted into FMAs, and the values are the same on any
-x86-64 CPU. NaN propagates as in Matlab (max with NaN is NaN here, as in torch.amax). `error_model="numpy"`:
-division by zero gives inf/NaN instead of raising.
+x86-64 CPU. NaN: the largest amplitude over scales is NaN if any is (as torch.amax in the torch path);
+QP's best-of-three agreement skips NaN (as Matlab's max and torch.fmax). `error_model="numpy"`: division
+by zero gives inf/NaN instead of raising.
 """
 
 from __future__ import annotations
@@ -94,3 +96,31 @@ def accumulate_orientation(raw_energy: np.ndarray, sum_amplitude: np.ndarray, ma
             cov_x2[y, x] += projected_x * projected_x
             cov_y2[y, x] += projected_y * projected_y
             cov_xy[y, x] += projected_x * projected_y
+
+
+@numba.njit(**_COMPILE)
+def best_agreement(mu_fused: np.ndarray, mean_sq_fused: np.ndarray, cross: np.ndarray, mu: np.ndarray,
+                   var: np.ndarray, masks: np.ndarray, constant: float, best: np.ndarray) -> None:  # pragma: no cover
+    """QP's feature agreement (metricsQp.m's correlation_coeffcient), the best of the three per pixel.
+
+    mu_fused, mean_sq_fused: (B, H, W) windowed means of the fused feature map and of its square;
+    cross, mu, var: (3, B, H, W) windowed means of (source feature · fused feature), windowed means and
+    variances of the masked features of A, B and the larger one; masks: (3, B, H, W) bool. Writes best
+    (B, H, W): the largest of agreement_k = (cov_k + C) / (sqrt|var_k · var_f| + C) where mask_k, else 0,
+    skipping NaN as Matlab's max does.
+    """
+    sources, batch, rows, cols = mu.shape
+    for b in range(batch):
+        for y in range(rows):
+            for x in range(cols):
+                mean_f = mu_fused[b, y, x]
+                var_f = mean_sq_fused[b, y, x] - mean_f * mean_f
+                largest = 0.0
+                for k in range(sources):
+                    agreement = 0.0
+                    if masks[k, b, y, x]:
+                        covariance = cross[k, b, y, x] - mu[k, b, y, x] * mean_f
+                        agreement = (covariance + constant) / (math.sqrt(abs(var[k, b, y, x] * var_f)) + constant)
+                    if k == 0 or agreement > largest or largest != largest:
+                        largest = agreement
+                best[b, y, x] = largest

@@ -286,11 +286,20 @@ def _qp_source_part(sources: Tensor) -> tuple[Tensor, ...]:
     return tuple(part)
 
 
-def _feature_agreement(features: Tensor, mu: Tensor, var: Tensor, masks: Tensor, feature_f: Tensor) -> Tensor:
+def _feature_agreement(features: Tensor, mu: Tensor, var: Tensor, masks: Tensor, feature_f: Tensor,
+                       compiled: bool | None = None) -> Tensor:
     """metricsQp.m's correlation_coeffcient for the masked source features (3, B, H, W) of A, B and the
-    larger one, with their windowed means and variances, against the fused feature map (B, H, W) → (B,)."""
+    larger one, with their windowed means and variances, against the fused feature map (B, H, W) → (B,).
+
+    The windowed means are separable filters (torch); the per-pixel rest runs in
+    `_phase_congruency_kernels.best_agreement` on the CPU (`compiled=None`), in torch otherwise."""
     filtered = filter2_separable(torch.cat([feature_f[None], feature_f[None] ** 2, features * feature_f[None]]),
                                  _window_taps(feature_f.device), "same")
+    if (feature_f.device.type == "cpu") if compiled is None else compiled:
+        best = torch.empty_like(feature_f)
+        kernels.best_agreement(filtered[0].numpy(), filtered[1].numpy(), filtered[2:].numpy(), mu.numpy(),
+                               var.numpy(), masks.numpy(), _QP_C, best.numpy())
+        return best.sum(dim=(-2, -1)) / masks[2].sum(dim=(-2, -1))
     mu_f = filtered[0]
     var_f = filtered[1] - mu_f * mu_f
     cov = filtered[2:] - mu * mu_f
