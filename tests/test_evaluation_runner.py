@@ -21,7 +21,7 @@ from PIL import Image
 from fusion_bench.evaluation import worker
 from fusion_bench.evaluation.jobs import parse_shard, select_shard, shard_of
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
-from fusion_bench.evaluation.runner import run_jobs
+from fusion_bench.evaluation.runner import PairScheduler, run_jobs
 from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
 from fusion_bench.evaluation.store import load_results
 from fusion_bench.io.images import write_png
@@ -225,3 +225,23 @@ def test_added_metrics_and_conventions_are_computed_alone(tmp_path: Path):
     run_jobs(method_jobs("average", "Toy", pairs, "gray", ("MEAN",), root), execute=record, progress=False)
     assert len(calls) == 2  # another convention is another result
     assert load_results(root).groupby("convention").size().to_dict() == {"gray": 2, "mefb": 4}
+
+
+def test_each_worker_takes_whole_pairs_and_helps_at_the_end(tmp_path: Path):
+    pairs = make_pairs(tmp_path / "data", 3)
+    root = tmp_path / "results"
+    jobs = [job for pair in pairs for method in ("average", "max-abs", "gff")
+            for job in method_jobs(method, "Toy", [pair], "mefb", METRICS, root)]
+    scheduler = PairScheduler(jobs, workers=2)
+    taken = [scheduler.next_for(0), scheduler.next_for(1), scheduler.next_for(0), scheduler.next_for(0)]
+    assert [job.image for job in taken] == [pairs[0].name, pairs[1].name, pairs[0].name, pairs[0].name]
+    assert [job.method for job in taken] == ["average", "average", "max-abs", "gff"]
+    last_pair = scheduler.next_for(0)  # pair 0 done: worker 0 starts the last untouched pair
+    assert last_pair.image == pairs[2].name
+    assert scheduler.next_for(1).image == pairs[1].name  # worker 1 goes on with its own pair
+    # no untouched pair left: idle worker 1 finishes its pair, then takes from the end of worker 0's
+    assert scheduler.next_for(1).image == pairs[1].name
+    stolen = scheduler.next_for(1)
+    assert (stolen.image, stolen.method) == (pairs[2].name, "gff")
+    assert (scheduler.next_for(0).image, scheduler.next_for(0)) == (pairs[2].name, None)
+    assert scheduler.next_for(1) is None

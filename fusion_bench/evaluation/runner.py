@@ -2,12 +2,15 @@
 rows atomically as soon as it finishes, show a progress bar with ETA.
 
 A crash or Ctrl-C loses at most the images in flight (one per worker); a re-run picks up the rest.
+With several workers, each takes whole pairs (`PairScheduler`), so what the metrics compute from a pair's
+sources is computed by one process only.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -109,26 +112,58 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progres
     return summary
 
 
+class PairScheduler:
+    """Which job each worker runs next: every worker takes a whole pair (all its methods' images, in the
+    given order) before the next pair, so the metrics' source caches, which live in each worker process,
+    are computed once per pair instead of once per worker per pair. When no untouched pair is left, an
+    idle worker takes the last job of the worker with the most left, so the cores stay busy at the end.
+    """
+
+    def __init__(self, jobs: Sequence[Job], workers: int) -> None:
+        groups: dict[tuple[str, str], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault((job.dataset, job.image), []).append(job)
+        self.pairs = deque(groups.values())
+        self.queues: list[deque[Job]] = [deque() for _ in range(workers)]
+
+    def next_for(self, worker: int) -> Job | None:
+        """The next job of `worker`, or None when all work has been handed out."""
+        queue = self.queues[worker]
+        if not queue and self.pairs:
+            queue.extend(self.pairs.popleft())
+        if not queue:
+            donor = max(self.queues, key=len)
+            if donor:
+                queue.append(donor.pop())
+        return queue.popleft() if queue else None
+
+
 def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSummary, bar: tqdm,
               force: bool) -> None:
-    # Bounded submission keeps at most 2 jobs per worker in flight, so Ctrl-C has little to cancel.
-    queue = iter(todo)
-    in_flight: dict[Future, Job] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(1,))
+    # One single-process executor per worker, fed by `PairScheduler`; at most two jobs per worker are
+    # submitted at a time (one running, one ready), so Ctrl-C has little to cancel.
+    scheduler = PairScheduler(todo, workers)
+    executors = [ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(1,))
+                 for _ in range(workers)]
+    in_flight: dict[Future, tuple[int, Job]] = {}
+
+    def submit(worker: int) -> None:
+        job = scheduler.next_for(worker)
+        if job is not None:
+            in_flight[executors[worker].submit(execute, job)] = (worker, job)
+
     try:
-        for job in queue:
-            in_flight[pool.submit(execute, job)] = job
-            if len(in_flight) >= 2 * workers:
-                break
+        for worker in range(workers):
+            submit(worker)
+            submit(worker)
         while in_flight:
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
-                job = in_flight.pop(future)
+                worker, job = in_flight.pop(future)
                 _record(job, future.result(), summary, force)
                 bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
                 bar.update()
-                next_job = next(queue, None)
-                if next_job is not None:
-                    in_flight[pool.submit(execute, next_job)] = next_job
+                submit(worker)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
