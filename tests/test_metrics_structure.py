@@ -315,3 +315,15 @@ def test_qp_agreement_kernel_agrees_with_the_torch_path() -> None:
         in_torch = pc_module._feature_agreement(features, mu, var, masks, fused_map, compiled=False)
         assert compiled.shape == (2,)
         assert torch.equal(compiled, in_torch)  # same operations per pixel, same summation afterwards
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (2, 3, 19, 23), (1, 40, 9)])
+def test_compiled_octave_filter2_is_the_torch_form_bit_for_bit(shape: tuple[int, ...]) -> None:
+    generator = torch.Generator().manual_seed(len(shape))
+    x = torch.rand(*shape, generator=generator, dtype=torch.float64) * 255
+    x = x.transpose(-2, -1).contiguous().transpose(-2, -1)  # a non-contiguous input as well
+    window = torch.rand(7, 5, generator=generator, dtype=torch.float64)
+    compiled = octave_filter2_valid(x, window, compiled=True)
+    in_torch = octave_filter2_valid(x, window, compiled=False)
+    assert compiled.shape == (*shape[:-2], shape[-2] - 6, shape[-1] - 4)
+    assert torch.equal(compiled, in_torch)

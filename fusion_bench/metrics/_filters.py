@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from fusion_bench.metrics._filter_kernels import filter2_valid_octave_order
+
 FilterMode = Literal["same", "valid"]
 
 # Matlab's eps (spacing of doubles at 1.0), used by several of MEFB's guards.
@@ -138,7 +140,7 @@ def matlab_sum2(window: Tensor) -> float:
 _TAP_BLOCK_ROWS = 128
 
 
-def octave_filter2_valid(x: Tensor, window: Tensor) -> Tensor:
+def octave_filter2_valid(x: Tensor, window: Tensor, compiled: bool | None = None) -> Tensor:
     """Octave's `filter2(window, x, 'valid')` bit for bit: x (..., H, W) float64, window (n, m) → (..., H', W').
 
     filter2 is `conv2(x, rot90(window, 2), 'valid')`, which Octave (oct-convn.cc → dconv2i in
@@ -148,9 +150,11 @@ def octave_filter2_valid(x: Tensor, window: Tensor) -> Tensor:
     separate roundings (reference BLAS daxpy; no fused multiply-add): with an FMA daxpy QC on lytro_01 moves
     by 8e-6, with separate roundings it matches the Octave reference to its 10 printed digits.
 
-    Each tap is one multiply and one add over the whole output, so the work is 2·n·m passes per plane; the
-    products are formed once per distinct window value, and planes and blocks of output rows are done one
-    at a time so that the passes run in cache. H' = H − n + 1, W' = W − m + 1.
+    On the CPU (`compiled=None`) this runs as a compiled loop (`_filter_kernels`), row by row with all taps
+    added while the row is in cache. The torch form (other devices, `compiled=False`): each tap is one
+    multiply and one add over the whole output, 2·n·m passes per plane; the products are formed once per
+    distinct window value, and planes and blocks of output rows are done one at a time so that the passes
+    run in cache. Both give the same values bit for bit. H' = H − n + 1, W' = W − m + 1.
     """
     if x.dtype != torch.float64 or window.ndim != 2:
         raise ValueError(f"octave_filter2_valid needs a float64 (..., H, W) input and a 2-D window, got "
@@ -164,6 +168,11 @@ def octave_filter2_valid(x: Tensor, window: Tensor) -> Tensor:
     taps = [(p, q, weights[p][q]) for q in reversed(range(m)) for p in reversed(range(n))]
     distinct = {weight for _, _, weight in taps}
     planes = x.reshape(-1, height, width)
+    if (x.device.type == "cpu") if compiled is None else compiled:
+        out = torch.empty(planes.shape[0], out_h, out_w, dtype=x.dtype)
+        filter2_valid_octave_order(planes.contiguous().numpy(), window.to(torch.float64).contiguous().numpy(),
+                                   out.numpy())
+        return out.reshape(*x.shape[:-2], out_h, out_w)
     out = torch.zeros(planes.shape[0], out_h, out_w, dtype=x.dtype, device=x.device)
     for plane, result in zip(planes, out):
         for start in range(0, out_h, _TAP_BLOCK_ROWS):
