@@ -73,3 +73,19 @@ def test_prepare_downloads_a_missing_dataset(tmp_path: Path, monkeypatch: pytest
     assert asked == ["Lytro", "SICE"]
     assert [view.name for view in plan.views] == ["Lytro"] and len(plan.views[0].pairs) == 20
     assert any(line.startswith("dataset SICE:") and "connection refused" in line for line in plan.skipped)
+
+
+def test_published_scores_are_imported_before_the_evaluation(data_root: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FUSION_BENCH_DATA", str(data_root))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C during the long evaluation
+
+    monkeypatch.setattr("fusion_bench.evaluation.reproduce.run_jobs", interrupted)
+    results = tmp_path / "results"
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(results, tmp_path / "leaderboard", workers=1, datasets=("MEFB",), methods=("average",),
+                  metrics=("EN",))
+    imported = pd.read_csv(results / "imported" / "MEFB_published.csv")
+    assert imported["method"].nunique() == 21 and imported["image"].nunique() == 100
