@@ -219,3 +219,19 @@ def test_a_single_method_in_another_convention_is_no_ranking(tmp_path: Path):
     generate(pd.concat([results, evidence, other], ignore_index=True), tmp_path / "three",
              conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
     assert "## Lytro, `gray` convention" in (tmp_path / "three" / "Lytro.md").read_text()
+
+
+def test_regenerating_removes_what_the_previous_generation_wrote_and_this_one_does_not(tmp_path: Path):
+    out = tmp_path / "lb"
+    both = pd.concat([make_results(), make_results(dataset="MEFB")], ignore_index=True)
+    generate(both, out, conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    assert (out / "MEFB.md").is_file() and (out / "csv" / "MEFB_mefb_mean.csv").is_file()
+    assert (out / "figures" / "MEFB_mefb_distributions.png").is_file()
+    (out / "NOTES.md").write_text("mine")
+    (out / "csv" / "extra.csv").write_text("mine")
+    generate(make_results(), out, conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
+    assert not (out / "MEFB.md").exists() and not (out / "csv" / "MEFB_mefb_mean.csv").exists()
+    assert not (out / "figures" / "MEFB_mefb_distributions.png").exists()
+    assert (out / "Lytro.md").is_file() and (out / "csv" / "Lytro_mefb_mean.csv").is_file()
+    assert (out / "NOTES.md").read_text() == "mine" and (out / "csv" / "extra.csv").read_text() == "mine"
+    assert "MEFB.md" not in (out / ".generated").read_text().split()

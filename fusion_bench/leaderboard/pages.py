@@ -52,8 +52,8 @@ def _directions(metrics: Sequence[str], higher_is_better: Mapping[str, bool] | N
     return {name: get_metric(name).higher_is_better for name in metrics}
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> str:
-    atomic_write_text(path, frame.to_csv())
+def _write_csv(frame: pd.DataFrame, path: Path, written: list[Path]) -> str:
+    written.append(atomic_write_text(path, frame.to_csv()))
     return path.name
 
 
@@ -79,8 +79,9 @@ def _grid_inputs(rows: pd.DataFrame, methods: Sequence[str], sources: Mapping[st
 
 def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path,
                     higher_is_better: Mapping[str, bool] | None, sources: Mapping[str, Sequence[str]],
-                    mgdn: Sequence[str], note: str) -> tuple[str, Section]:
-    """Markdown for one dataset in one convention, writing its CSVs and figures under `out`."""
+                    mgdn: Sequence[str], note: str, written: list[Path]) -> tuple[str, Section]:
+    """Markdown for one dataset in one convention, writing its CSVs and figures under `out` (their paths
+    are appended to `written`)."""
     mean, std, images = aggregate(rows)
     directions = _directions(list(mean.columns), higher_is_better)
     ranked = ranks(mean, directions)
@@ -93,9 +94,9 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
     export = mean.copy()
     export.insert(0, "images", images)
     export["mean rank"] = ranked["mean rank"]
-    mean_csv = _write_csv(export.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_mean.csv")
-    std_csv = _write_csv(std, csv_dir / f"{stem}_std.csv")
-    rank_csv = _write_csv(ranked.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_ranks.csv")
+    mean_csv = _write_csv(export.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_mean.csv", written)
+    std_csv = _write_csv(std, csv_dir / f"{stem}_std.csv", written)
+    rank_csv = _write_csv(ranked.loc[by_mean_rank(ranked)], csv_dir / f"{stem}_ranks.csv", written)
     basis = rank_basis(mean)
     over = ("all metrics shown" if len(basis) == len(mean.columns)
             else f"the {len(basis)} metrics every row has ({', '.join(basis)})")
@@ -122,6 +123,7 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
         grid_sources, grid_fused = _grid_inputs(rows, grid_methods, sources)
         grid = figures.qualitative_grid(grid_sources, grid_fused, grid_methods, figure_dir / f"{stem}_qualitative.png",
                                         f"{dataset}: sources and fused results (yellow box zoomed in the inset)")
+        written.append(grid)
         lines += [f"### {dataset}: qualitative comparison", "",
                   f"![{dataset} qualitative grid](figures/{grid.name})", ""]
     method_order = [method for method, _ in by_mean_rank(ranked)]
@@ -129,6 +131,7 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
     dist = figures.distributions(finite_rows(rows), list(dict.fromkeys(method_order)), shown,
                                  figure_dir / f"{stem}_distributions.png",
                                  f"{dataset}: per-image values ({convention} convention)")
+    written.append(dist)
     lines += [f"### {dataset}: per-image distributions", "", f"![{dataset} distributions](figures/{dist.name})", ""]
     best = main.index[0] if len(main) else "–"
     section = Section(dataset, convention, n_images, len(main), best, f"{safe_name(dataset)}.md")
@@ -224,7 +227,9 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     results = select_runs(results)
     reported = read_data_file("reported.csv")
     mgdn = sorted(set(reported["our_method"]))
-    written, sections = [], []
+    pages: list[Path] = []
+    files: list[Path] = []  # everything written, for MANIFEST
+    sections = []
     for dataset in sorted(results["dataset"].unique(), key=str.lower):
         rows = results[results["dataset"] == dataset]
         present = list(rows["convention"].unique())
@@ -238,25 +243,41 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
                 continue
             text, section = dataset_section(subset, dataset, convention, out, higher_is_better,
                                             (sources or {}).get(dataset, {}), mgdn,
-                                            (notes or {}).get(dataset, "") if convention == main else "")
+                                            (notes or {}).get(dataset, "") if convention == main else "", files)
             blocks.append(text)
             sections.append(section)
         page = out / f"{safe_name(dataset)}.md"
         atomic_write_text(page, f"# {dataset}\n\n[← leaderboard](README.md)\n\n" + "\n".join(blocks))
-        written.append(page)
+        pages.append(page)
     main_conventions = {s.dataset: s.convention for s in reversed(sections)}
     reproduction = reproduction_table(results, reported, main_conventions)
-    atomic_write_text(out / "csv" / "reproduction.csv", reproduction.to_csv(index=False))
+    files.append(atomic_write_text(out / "csv" / "reproduction.csv", reproduction.to_csv(index=False)))
     counterparts = counterpart_tables(results, read_data_file("counterparts.csv"), main_conventions)
     if counterparts:
         merged = pd.concat([table.assign(comparison=title) for title, table in counterparts])
-        atomic_write_text(out / "csv" / "counterparts.csv", merged.to_csv(index=False))
+        files.append(atomic_write_text(out / "csv" / "counterparts.csv", merged.to_csv(index=False)))
     timing = timing_table(results)
-    atomic_write_text(out / "csv" / "timing.csv", timing.reset_index().to_csv(index=False))
-    atomic_write_text(out / "timing.md", _timing_page(timing))
+    files.append(atomic_write_text(out / "csv" / "timing.csv", timing.reset_index().to_csv(index=False)))
+    files.append(atomic_write_text(out / "timing.md", _timing_page(timing)))
     readme = out / "README.md"
     outside = out_of_range_table(results)
-    atomic_write_text(out / "csv" / "out_of_range.csv", outside.to_csv(index=False))
+    files.append(atomic_write_text(out / "csv" / "out_of_range.csv", outside.to_csv(index=False)))
     bounded = [name for name in UNIT_RANGE_METRICS if name in set(results["metric"])]
     atomic_write_text(readme, _readme(sections, reproduction, counterparts, header, timing, outside, bounded))
-    return [readme] + written
+    _prune_previous(out, files + pages + [readme])
+    return [readme] + pages
+
+
+# The files the last generation wrote, relative to the output folder, one per line. A file listed there
+# that this generation does not write (a dataset, convention or comparison that is gone) is deleted; files
+# the generator never wrote are never touched.
+MANIFEST = ".generated"
+
+
+def _prune_previous(out: Path, written: Sequence[Path]) -> None:
+    manifest = out / MANIFEST
+    previous = set(manifest.read_text().splitlines()) if manifest.is_file() else set()
+    now = sorted({path.relative_to(out).as_posix() for path in written})
+    for stale in previous - set(now):
+        (out / stale).unlink(missing_ok=True)
+    atomic_write_text(manifest, "\n".join(now) + "\n")
