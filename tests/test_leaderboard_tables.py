@@ -235,3 +235,16 @@ def test_regenerating_removes_what_the_previous_generation_wrote_and_this_one_do
     assert (out / "Lytro.md").is_file() and (out / "csv" / "Lytro_mefb_mean.csv").is_file()
     assert (out / "NOTES.md").read_text() == "mine" and (out / "csv" / "extra.csv").read_text() == "mine"
     assert "MEFB.md" not in (out / ".generated").read_text().split()
+
+
+def test_a_missing_dataset_means_no_grid_and_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    from fusion_bench.errors import DatasetError
+    from fusion_bench.leaderboard import build
+
+    def missing(name: str):
+        raise DatasetError(f"{name}: no copy found\nmore detail")
+
+    monkeypatch.setattr("fusion_bench.evaluation.evaluate.open_dataset", missing)
+    assert build._sources("Lytro") == {}
+    assert "no qualitative grid for Lytro, its source images are not available: Lytro: no copy found" in \
+        capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,12 +15,16 @@ from fusion_bench.leaderboard.tables import metric_order, select_runs
 
 
 def _sources(dataset: str) -> dict[str, list[str]]:
-    """image → source paths for the qualitative grid; empty if the dataset is not available here."""
+    """image → source paths for the qualitative grid; empty (and said on stderr) if the dataset is not
+    available here."""
     from fusion_bench.evaluation.evaluate import open_dataset
 
     try:
         view = open_dataset(dataset)
-    except (FusionBenchError, KeyError, ImportError):
+    except (FusionBenchError, KeyError, ImportError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"leaderboard: no qualitative grid for {dataset}, its source images are not available: {reason}",
+              file=sys.stderr)
         return {}
     return {pair.name: [str(path) for path in pair.sources] for pair in view.pairs}
 
