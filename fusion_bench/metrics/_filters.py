@@ -140,6 +140,12 @@ def matlab_sum2(window: Tensor) -> float:
 _TAP_BLOCK_ROWS = 128
 
 
+def use_compiled(x: Tensor, compiled: bool | None) -> bool:
+    """Whether a metric step with a compiled (Numba) form runs it: `compiled`, or by default for CPU tensors
+    (the torch form serves other devices, and tests and benchmarks compare the two)."""
+    return x.device.type == "cpu" if compiled is None else compiled
+
+
 def octave_filter2_valid(x: Tensor, window: Tensor, compiled: bool | None = None) -> Tensor:
     """Octave's `filter2(window, x, 'valid')` bit for bit: x (..., H, W) float64, window (n, m) → (..., H', W').
 
@@ -164,15 +170,15 @@ def octave_filter2_valid(x: Tensor, window: Tensor, compiled: bool | None = None
     if height < n or width < m:
         raise ValueError(f"a {n}×{m} 'valid' filter needs at least {n}×{m} samples, got {height}×{width}")
     out_h, out_w = height - n + 1, width - m + 1
-    weights = window.tolist()
-    taps = [(p, q, weights[p][q]) for q in reversed(range(m)) for p in reversed(range(n))]
-    distinct = {weight for _, _, weight in taps}
     planes = x.reshape(-1, height, width)
-    if (x.device.type == "cpu") if compiled is None else compiled:
+    if use_compiled(x, compiled):
         out = torch.empty(planes.shape[0], out_h, out_w, dtype=x.dtype)
         filter2_valid_octave_order(planes.contiguous().numpy(), window.to(torch.float64).contiguous().numpy(),
                                    out.numpy())
         return out.reshape(*x.shape[:-2], out_h, out_w)
+    weights = window.tolist()
+    taps = [(p, q, weights[p][q]) for q in reversed(range(m)) for p in reversed(range(n))]
+    distinct = {weight for _, _, weight in taps}
     out = torch.zeros(planes.shape[0], out_h, out_w, dtype=x.dtype, device=x.device)
     for plane, result in zip(planes, out):
         for start in range(0, out_h, _TAP_BLOCK_ROWS):

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from fusion_bench.metrics import _phase_congruency_kernels as kernels
-from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median
+from fusion_bench.metrics._filters import filter2_separable, gaussian_taps, matlab_median, use_compiled
 from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention
@@ -205,7 +205,7 @@ def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank,
     total_energy, total_amplitude, cov_x2, cov_y2, cov_xy = totals
     sum_amplitude, max_amplitude, raw_energy, smallest_energy = (torch.empty((rows, cols), **plane)
                                                                   for _ in range(4))
-    on_cpu = device.type == "cpu" if compiled is None else compiled
+    on_cpu = use_compiled(spectrum, compiled)
     for o in range(N_ORIENT):
         # The real filters scale the spectrum's real and imaginary parts (no promotion to complex).
         torch.mul(spectrum_parts, bank.filters[o].unsqueeze(-1), out=filtered_parts)
@@ -295,7 +295,7 @@ def _feature_agreement(features: Tensor, mu: Tensor, var: Tensor, masks: Tensor,
     `_phase_congruency_kernels.best_agreement` on the CPU (`compiled=None`), in torch otherwise."""
     filtered = filter2_separable(torch.cat([feature_f[None], feature_f[None] ** 2, features * feature_f[None]]),
                                  _window_taps(feature_f.device), "same")
-    if (feature_f.device.type == "cpu") if compiled is None else compiled:
+    if use_compiled(feature_f, compiled):
         best = torch.empty_like(feature_f)
         kernels.best_agreement(filtered[0].numpy(), filtered[1].numpy(), filtered[2:].numpy(), mu.numpy(),
                                var.numpy(), masks.numpy(), _QP_C, best.numpy())
