@@ -19,7 +19,7 @@ import torch
 
 from fusion_bench.errors import ImageFormatError
 from fusion_bench.io.images import read_image
-from fusion_bench.metrics._filters import fspecial_gaussian, gaussian_taps, octave_filter2_valid
+from fusion_bench.metrics._filters import filter2_separable, fspecial_gaussian, gaussian_taps, octave_filter2_valid
 from fusion_bench.metrics._source_cache import SourceFeatureCache
 from fusion_bench.metrics.phase_congruency import SOURCE_FEATURES, phase_congruency
 from fusion_bench.metrics.registry import get_metric
@@ -327,3 +327,25 @@ def test_compiled_octave_filter2_is_the_torch_form_bit_for_bit(shape: tuple[int,
     in_torch = octave_filter2_valid(x, window, compiled=False)
     assert compiled.shape == (*shape[:-2], shape[-2] - 6, shape[-1] - 4)
     assert torch.equal(compiled, in_torch)
+
+
+@pytest.mark.parametrize("mode", ["same", "valid"])
+@pytest.mark.parametrize("shape", [(5, 9), (2, 3, 19, 23), (1, 40, 12)])
+@pytest.mark.parametrize("n", [3, 11])
+def test_compiled_separable_filter_agrees_with_the_matrix_form(mode: str, shape: tuple[int, ...], n: int) -> None:
+    """The compiled rows/columns passes and the banded matrix products sum the same products (zero padding
+    at the border for 'same') in different orders: equal to rounding, and equal to a direct 2-D correlation."""
+    if mode == "valid" and min(shape[-2:]) < n:
+        pytest.skip("'valid' needs at least n samples per axis")
+    generator = torch.Generator().manual_seed(n + len(shape))
+    x = torch.rand(*shape, generator=generator, dtype=torch.float64) * 255
+    x = x.transpose(-2, -1).contiguous().transpose(-2, -1)  # a non-contiguous input as well
+    taps = gaussian_taps(n, 1.5)
+    compiled = filter2_separable(x, taps, mode, compiled=True)
+    in_torch = filter2_separable(x, taps, mode, compiled=False)
+    planes = x.reshape(-1, 1, *shape[-2:])
+    padding = (n - 1) // 2 if mode == "same" else 0
+    direct = torch.nn.functional.conv2d(planes, torch.outer(taps, taps)[None, None], padding=padding)
+    assert compiled.shape == in_torch.shape == (*shape[:-2], *direct.shape[-2:])
+    torch.testing.assert_close(compiled, in_torch, rtol=1e-14, atol=1e-12)
+    torch.testing.assert_close(compiled, direct.reshape(compiled.shape), rtol=1e-13, atol=1e-11)

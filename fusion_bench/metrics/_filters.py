@@ -4,9 +4,10 @@ MEFB's metric code relies on Matlab's `filter2`/`conv2`/`imfilter` border semant
 windows, `blkproc`, `freqspace`, `round` and `median`. Each is reproduced here on float64 tensors of shape
 (..., H, W), device-agnostic.
 
-Separable filters are applied as two banded matrix products, `T_rows @ x @ T_cols.T`: the matrices encode
-the border rule exactly ('same' with zero padding, 'valid', a following 2× subsampling) and a matmul
-over the band of a 512×512 plane is faster on CPU than a 31-tap float64 convolution. Where a metric's
+Separable filters run on CPU float64 planes as compiled rows and columns passes (`_filter_kernels`), else
+as two banded matrix products, `T_rows @ x @ T_cols.T`: the matrices encode the border rule exactly ('same'
+with zero padding, 'valid', a following 2× subsampling) and a matmul over the band of a 512×512 plane is
+faster than a 31-tap float64 convolution. Where a metric's
 result depends on the rounding of the filter itself (QC, QY), `octave_filter2_valid` sums in Octave's order.
 """
 
@@ -15,11 +16,12 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fusion_bench.metrics._filter_kernels import filter2_valid_octave_order
+from fusion_bench.metrics._filter_kernels import correlate_columns, correlate_rows, filter2_valid_octave_order
 
 FilterMode = Literal["same", "valid"]
 
@@ -39,12 +41,11 @@ def gaussian_taps(size: int, sigma: float, *, device: torch.device | str = "cpu"
     return taps / taps.sum() if normalise else taps
 
 
-def correlation_matrix(taps: Tensor, length: int, mode: FilterMode, step: int = 1) -> Tensor:
-    """(L_out, length) matrix M with (M @ v) = Matlab `filter2(taps, v, mode)` along one axis, then v(1:step:end).
+def _filtered_length(length: int, n: int, mode: FilterMode) -> tuple[int, int]:
+    """Output length and first input offset of an n-tap correlation along an axis of `length` samples.
 
     'same' pads with zeros and centres an odd-length kernel; 'valid' keeps only full overlaps.
     """
-    n = taps.shape[0]
     if mode == "same":
         if n % 2 == 0:
             raise ValueError("'same' correlation needs an odd number of taps")
@@ -55,6 +56,16 @@ def correlation_matrix(taps: Tensor, length: int, mode: FilterMode, step: int = 
         raise ValueError(f"unknown filter mode {mode!r}")
     if out_len < 1:
         raise ValueError(f"a {n}-tap 'valid' filter needs at least {n} samples, got {length}")
+    return out_len, offset
+
+
+def correlation_matrix(taps: Tensor, length: int, mode: FilterMode, step: int = 1) -> Tensor:
+    """(L_out, length) matrix M with (M @ v) = Matlab `filter2(taps, v, mode)` along one axis, then v(1:step:end).
+
+    'same' pads with zeros and centres an odd-length kernel; 'valid' keeps only full overlaps.
+    """
+    n = taps.shape[0]
+    out_len, offset = _filtered_length(length, n, mode)
     rows = torch.arange(0, out_len, step, device=taps.device)
     cols = rows[:, None] + torch.arange(n, device=taps.device)[None, :] + offset
     inside = (cols >= 0) & (cols < length)
@@ -100,9 +111,28 @@ def apply_separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
                      dim=-1)
 
 
-def filter2_separable(x: Tensor, taps: Tensor, mode: FilterMode, step: int = 1) -> Tensor:
-    """Matlab `filter2(taps' * taps, x, mode)` then x(1:step:end, 1:step:end), on (..., H, W) → (..., H', W')."""
+def filter2_separable(x: Tensor, taps: Tensor, mode: FilterMode, step: int = 1,
+                      compiled: bool | None = None) -> Tensor:
+    """Matlab `filter2(taps' * taps, x, mode)` then x(1:step:end, 1:step:end), on (..., H, W) → (..., H', W').
+
+    Real float64 input on the CPU (`compiled=None`) without subsampling runs as compiled loops
+    (`_filter_kernels.correlate_rows`, then `correlate_columns`; 1.6–2.2× at 1200×800), otherwise (other
+    devices, complex input, step 2, where the strided columns pass did not vectorise, `compiled=False`) as
+    two banded matrix products; the two agree to rounding (each sums the same products, in its own order).
+    """
     height, width = x.shape[-2:]
+    if step == 1 and use_compiled(x, compiled) and x.dtype == torch.float64 and taps.dtype == torch.float64:
+        n = taps.shape[0]
+        out_h, offset = _filtered_length(height, n, mode)
+        out_w, _ = _filtered_length(width, n, mode)
+        planes = x.reshape(-1, height, width).contiguous().numpy()
+        out = torch.empty(planes.shape[0], out_h, out_w, dtype=x.dtype)
+        taps_array = taps.contiguous().numpy()
+        rows_pass = np.empty((1, out_h, width))  # one plane at a time, reused
+        for index in range(planes.shape[0]):
+            correlate_rows(planes[index:index + 1], taps_array, offset, rows_pass)
+            correlate_columns(rows_pass, taps_array, offset, out[index:index + 1].numpy())
+        return out.reshape(*x.shape[:-2], out_h, out_w)
     rows = correlation_matrix(taps, height, mode, step)
     cols = correlation_matrix(taps, width, mode, step)
     return apply_separable(x, rows, cols)
