@@ -114,3 +114,28 @@ def test_qcb_source_cache_returns_the_uncached_values(monkeypatch: pytest.Monkey
     assert (cache.misses, cache.hits) == (1, 2)
     for with_cache, without in zip(cached, uncached):
         assert torch.equal(with_cache, without)
+
+
+def test_compiled_vif_is_the_torch_form_bit_for_bit() -> None:
+    """VIF's per-pixel loop (CPU) and its torch expressions give the same maps and score bit for bit, on
+    images with flat regions (var_r, var_d below 1e-10), negative gains and ties between the sources."""
+    from fusion_bench.metrics import perception
+    a, b = _textured(72, seed=3, channels=1), _textured(72, seed=4, channels=1)
+    a[..., :20, :30] = 0.5  # flat in A only
+    b[..., 40:, 40:] = 0.25  # flat in B only
+    fused = torch.round(255 * (0.7 * a + 0.3 * torch.flip(b, dims=(-1,)))) / 255
+    fused[..., 50:, :25] = 0.75  # flat in the fused image
+    sources = torch.stack([a[:, 0], b[:, 0]]) * 255
+    perception.VIF_SOURCE_FEATURES.clear()
+    compiled = perception.vif_planes(sources, fused[:, 0] * 255, compiled=True)
+    in_torch = perception.vif_planes(sources, fused[:, 0] * 255, compiled=False)
+    assert torch.equal(compiled, in_torch)
+    part = perception._vif_source_part(sources)
+    for scale in range(2):
+        reference, mu_r, var_r, vind = part[4 * scale:4 * scale + 4]
+        distorted = fused[:, 0] * 255 if scale == 0 else perception.filter2_separable(
+            fused[:, 0] * 255, perception._vif_taps(1, fused.device), "valid", step=2)
+        maps = [perception._vif_chosen_maps(reference, mu_r, var_r, vind, distorted, scale, compiled=flag)
+                for flag in (True, False)]
+        assert all(torch.equal(x, y) for x, y in zip(*maps))
+    assert torch.equal(compiled, perception.vif_planes(sources, fused[:, 0] * 255, compiled=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -21,8 +22,10 @@ from fusion_bench.metrics._filters import (
     freqspace_meshgrid,
     gaussian_taps,
     normalize1,
+    use_compiled,
 )
 from fusion_bench.metrics._source_cache import source_cache
+from fusion_bench.metrics._vif_kernels import vif_choose
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
@@ -164,17 +167,24 @@ def _vif_means(planes: Tensor, scale: int) -> tuple[Tensor, Tensor]:
 
 def _vif_source_part(sources: Tensor) -> tuple[Tensor, ...]:
     """The reference side of every scale, from sources (2, B, H, W): for scales 0–3 the planes of A then B
-    (2B, H_s, W_s), their windowed means and clamped variances (2B, H_s', W_s')."""
+    (2B, H_s, W_s), their windowed means and clamped variances, and the VIND maps (2B, H_s', W_s')."""
     reference = torch.cat([sources[0], sources[1]])
     part: list[Tensor] = []
     for scale in range(4):
         if scale:
             reference = filter2_separable(reference, _vif_taps(scale, reference.device), "valid", step=2)
-        part.extend((reference, *_vif_means(reference, scale)))
+        mu_r, var_r = _vif_means(reference, scale)
+        part.extend((reference, mu_r, var_r, _vind(var_r)))
     return tuple(part)
 
 
-# VIF's store of the sources' scales and moments (one 1200×800 RGB pair: about 190 MB).
+def _vind(var_r: Tensor) -> Tensor:
+    """The VIND map (information in the reference) from its clamped variance: log10(1 + var_r′/σ_n²), where
+    var_r′ is 0 on flat windows (var_r < 1e-10). Depends on the sources alone."""
+    return torch.log10(1 + torch.where(var_r < _VIF_TINY, 0.0, var_r) / VIF_NOISE_VAR)
+
+
+# VIF's store of the sources' scales, moments and VIND maps (one 1200×800 RGB pair: about 250 MB).
 VIF_SOURCE_FEATURES = source_cache("VIF", max_bytes=2 ** 29)
 
 
@@ -210,7 +220,32 @@ def _vif_scale_maps(reference: Tensor, mu_r: Tensor, var_r: Tensor, distorted: T
     return vid, vind, gain
 
 
-def vif_planes(sources: Tensor, fused: Tensor) -> Tensor:
+def _vif_chosen_maps(reference: Tensor, mu_r: Tensor, var_r: Tensor, vind: Tensor, distorted: Tensor,
+                     scale: int, compiled: bool | None = None) -> tuple[Tensor, Tensor]:
+    """One scale's VID and VIND maps (B, H', W'), each pixel from the source with the smaller gain g (B when
+    equal); reference and its moments (2B, ...) as in `_vif_scale_maps`, distorted (B, H, W).
+
+    On the CPU (`compiled=None`) the per-pixel work runs in `_vif_kernels.vif_choose`, in torch otherwise;
+    the two are equal bit for bit."""
+    batch = distorted.shape[0]
+    if not use_compiled(distorted, compiled):
+        vid, vind_both, gain = _vif_scale_maps(reference, mu_r, var_r, distorted, scale)
+        take_a = torch.lt(*gain.split(batch))
+        return torch.where(take_a, *vid.split(batch)), torch.where(take_a, *vind_both.split(batch))
+    mu_d, var_d = _vif_means(distorted, scale)
+    cross = filter2_separable(reference * torch.cat([distorted, distorted]), _vif_taps(scale, reference.device),
+                              "valid")
+    vid_argument, vind_chosen = torch.empty_like(mu_d), torch.empty_like(mu_d)
+
+    def sources_first(x: Tensor) -> np.ndarray:
+        return x.reshape(2, batch, *x.shape[-2:]).numpy()
+
+    vif_choose(sources_first(cross), sources_first(mu_r), sources_first(var_r), sources_first(vind),
+               mu_d.numpy(), var_d.numpy(), _VIF_TINY, VIF_NOISE_VAR, vid_argument.numpy(), vind_chosen.numpy())
+    return torch.log10(vid_argument), vind_chosen
+
+
+def vif_planes(sources: Tensor, fused: Tensor, compiled: bool | None = None) -> Tensor:
     """Han et al.'s fusion VIF on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,).
 
     Per scale, each pixel takes VID/VIND from the source with the smaller gain g; the score is
@@ -223,14 +258,8 @@ def vif_planes(sources: Tensor, fused: Tensor) -> Tensor:
     for scale in range(4):
         if scale:
             distorted = filter2_separable(distorted, _vif_taps(scale, fused.device), "valid", step=2)
-        reference, mu_r, var_r = source_part[3 * scale:3 * scale + 3]
-        vid, vind, gain = _vif_scale_maps(reference, mu_r, var_r, distorted, scale)
-        vid_a, vid_b = vid.split(batch)
-        vind_a, vind_b = vind.split(batch)
-        gain_a, gain_b = gain.split(batch)
-        take_a = gain_a < gain_b
-        vid_ab = torch.where(take_a, vid_a, vid_b)
-        vind_ab = torch.where(take_a, vind_a, vind_b)
+        reference, mu_r, var_r, vind = source_part[4 * scale:4 * scale + 4]
+        vid_ab, vind_ab = _vif_chosen_maps(reference, mu_r, var_r, vind, distorted, scale, compiled)
         ratio = (vid_ab + VIF_C).sum(dim=(-2, -1)) / (vind_ab + VIF_C).sum(dim=(-2, -1))
         score = score + VIF_SCALE_WEIGHTS[scale] * ratio
     return score
