@@ -139,3 +139,21 @@ def test_compiled_vif_is_the_torch_form_bit_for_bit() -> None:
                 for flag in (True, False)]
         assert all(torch.equal(x, y) for x, y in zip(*maps))
     assert torch.equal(compiled, perception.vif_planes(sources, fused[:, 0] * 255, compiled=True))
+
+
+def test_compiled_qcb_agrees_with_the_torch_form() -> None:
+    """QCB's per-pixel loops (CPU) against its torch expressions, with a fused image that copies a source in
+    places (preservation masks c_s < c_f at equality) and one with a flat region (NaN leaks as in Matlab)."""
+    from fusion_bench.metrics import perception
+    a, b = _textured(48, seed=5, channels=2), _textured(48, seed=6, channels=2)
+    sources = torch.stack([a[0], b[0]]) * 255
+    fused = torch.round(127.5 * (a[0] + b[0]))
+    fused[:, :20] = sources[0][:, :20]
+    flat = fused.clone()
+    flat[:, 30:, 30:] = 0.0
+    for image in (fused, flat):
+        results = []
+        for flag in (True, False):
+            perception.QCB_SOURCE_FEATURES.clear()
+            results.append(perception.qcb_planes(sources, image, compiled=flag))
+        torch.testing.assert_close(results[0], results[1], rtol=1e-14, atol=1e-15, equal_nan=True)

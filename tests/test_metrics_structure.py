@@ -349,3 +349,38 @@ def test_compiled_separable_filter_agrees_with_the_matrix_form(mode: str, shape:
     assert compiled.shape == in_torch.shape == (*shape[:-2], *direct.shape[-2:])
     torch.testing.assert_close(compiled, in_torch, rtol=1e-14, atol=1e-12)
     torch.testing.assert_close(compiled, direct.reshape(compiled.shape), rtol=1e-13, atol=1e-11)
+
+
+def test_compiled_separable_filter_on_complex_planes() -> None:
+    """Complex planes (QCB filters the complex output of its CSF filter) go through the compiled passes part
+    by part, and agree with the matrix form to rounding."""
+    generator = torch.Generator().manual_seed(7)
+    x = torch.complex(torch.rand(2, 33, 41, generator=generator, dtype=torch.float64),
+                      torch.rand(2, 33, 41, generator=generator, dtype=torch.float64) - 0.5) * 255
+    taps = gaussian_taps(31, 4.0, normalise=False)
+    compiled = filter2_separable(x, taps, "same", compiled=True)
+    in_torch = filter2_separable(x, taps, "same", compiled=False)
+    assert compiled.dtype == torch.complex128
+    torch.testing.assert_close(compiled, in_torch, rtol=1e-14, atol=1e-11)
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 45), (3, 20, 19)])
+def test_compiled_qw_and_qabf_agree_with_the_torch_form(shape: tuple[int, ...]) -> None:
+    """QW's and Qabf's per-pixel loops on the fused image (CPU) against their torch expressions, on planes with
+    flat regions and a fused image that copies a source in places (Qabf's g_s == g_f quirk must fire alike:
+    both sides' gradient strengths use the correctly rounded square root)."""
+    from fusion_bench.metrics import structure
+    generator = torch.Generator().manual_seed(shape[0])
+    sources = torch.round(torch.rand(2, *shape, generator=generator, dtype=torch.float64) * 255)
+    sources[0, :, :8, :9] = 7.0
+    sources[1, :, -6:, :] = 200.0
+    fused = torch.round(torch.rand(*shape, generator=generator, dtype=torch.float64) * 255)
+    fused[:, 5:15, 5:15] = 3.0
+    fused[:, shape[1] // 2:, :] = sources[0, :, shape[1] // 2:, :]
+    for planes, cache, sources_in, fused_in in (
+            (structure.qw_planes, structure.QW_SOURCE_FEATURES, sources, fused),
+            (structure.qabf_planes, structure.QABF_SOURCE_FEATURES, sources / 255, fused / 255)):
+        cache.clear()
+        compiled = planes(sources_in, fused_in, compiled=True)
+        in_torch = planes(sources_in, fused_in, compiled=False)
+        torch.testing.assert_close(compiled, in_torch, rtol=1e-14, atol=1e-15)

@@ -115,12 +115,16 @@ def filter2_separable(x: Tensor, taps: Tensor, mode: FilterMode, step: int = 1,
                       compiled: bool | None = None) -> Tensor:
     """Matlab `filter2(taps' * taps, x, mode)` then x(1:step:end, 1:step:end), on (..., H, W) → (..., H', W').
 
-    Real float64 input on the CPU (`compiled=None`) without subsampling runs as compiled loops
-    (`_filter_kernels.correlate_rows`, then `correlate_columns`; 1.6–2.2× at 1200×800), otherwise (other
-    devices, complex input, step 2, where the strided columns pass did not vectorise, `compiled=False`) as
-    two banded matrix products; the two agree to rounding (each sums the same products, in its own order).
+    Float64 input on the CPU (`compiled=None`; complex input part by part) without subsampling runs as
+    compiled loops (`_filter_kernels.correlate_rows`, then `correlate_columns`; 1.6–2.2× at 1200×800),
+    otherwise (other devices, step 2, where the strided columns pass did not vectorise, `compiled=False`)
+    as two banded matrix products; the two agree to rounding (each sums the same products, in its own order).
     """
     height, width = x.shape[-2:]
+    if x.dtype == torch.complex128 and step == 1 and use_compiled(x, compiled):
+        # real and imaginary parts filtered alike (the window is real), as `apply_separable` does
+        return torch.complex(filter2_separable(x.real, taps, mode, compiled=compiled),
+                             filter2_separable(x.imag, taps, mode, compiled=compiled))
     if step == 1 and use_compiled(x, compiled) and x.dtype == torch.float64 and taps.dtype == torch.float64:
         n = taps.shape[0]
         out_h, offset = _filtered_length(height, n, mode)

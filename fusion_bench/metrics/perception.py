@@ -8,6 +8,7 @@ grids, complex results kept complex). docs/metrics_structure.md lists each quirk
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -24,19 +25,23 @@ from fusion_bench.metrics._filters import (
     normalize1,
     use_compiled,
 )
+from fusion_bench.metrics._perception_kernels import qcb_masked_contrast, qcb_quality
 from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics._vif_kernels import vif_choose
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
 
 
-def _csf_filter(planes: Tensor, response: Tensor) -> Tensor:
-    """`ifft2(ifftshift(fftshift(fft2(x)) .* response))` with `response` on the fftshift'ed freqspace grid.
-
-    Shifting the spectrum and unshifting the product equals multiplying by ifftshift(response).
+def _csf_filter(planes: Tensor, shifted_response: Tensor) -> Tensor:
+    """`ifft2(ifftshift(fftshift(fft2(x)) .* response))` given ifftshift(response), the real response on the
+    fftshift'ed freqspace grid moved back to fft2's order (shifting the spectrum and unshifting the product
+    equals multiplying by it). The real response scales the spectrum's real and imaginary parts (what the
+    complex product with a zero imaginary part computes, without promoting it to complex).
     (B, H, W) real → (B, H, W) complex (the response is not Hermitian on even sizes, so neither is the result).
     """
-    return torch.fft.ifft2(torch.fft.fft2(planes) * torch.fft.ifftshift(response))
+    spectrum = torch.fft.fft2(planes)
+    torch.view_as_real(spectrum).mul_(shifted_response.unsqueeze(-1))
+    return torch.fft.ifft2(spectrum)
 
 
 # ---------------------------------------------------------------------------------------------- QCB
@@ -44,31 +49,48 @@ QCB_F0, QCB_F1, QCB_A = 15.3870, 1.3456, 0.7622  # DoG contrast-sensitivity cons
 QCB_K, QCB_H, QCB_P, QCB_Q, QCB_Z = 1.0, 1.0, 3.0, 2.0, 0.0001  # local contrast masking constants
 
 
+def _qcb_gauss(sigma: float, device: torch.device) -> Tensor:
+    """Taps of metricsQcb.m's unnormalised 31×31 Gaussian: exp(−(x²+y²)/2σ²)/(2πσ²) = g(x)·g(y) with
+    g = exp(−x²/2σ²)/(√(2π)σ)."""
+    return gaussian_taps(31, sigma, device=device, normalise=False) / (math.sqrt(2 * math.pi) * sigma)
+
+
 def _qcb_contrast(planes: Tensor) -> Tensor:
     """Peli's band-limited contrast |G1∗x / G2∗x − 1| with unnormalised 31×31 Gaussians σ = 2, 4 ('same').
 
     (B, H, W) complex → (B, H, W) real.
     """
-    def gauss(sigma: float) -> Tensor:
-        # exp(−(x²+y²)/2σ²)/(2πσ²) = g(x)·g(y) with g = exp(−x²/2σ²)/(√(2π)σ)
-        return gaussian_taps(31, sigma, device=planes.device, normalise=False) / (math.sqrt(2 * math.pi) * sigma)
-
-    narrow = filter2_separable(planes, gauss(2.0), "same")
-    wide = filter2_separable(planes, gauss(4.0), "same")
+    narrow = filter2_separable(planes, _qcb_gauss(2.0, planes.device), "same")
+    wide = filter2_separable(planes, _qcb_gauss(4.0, planes.device), "same")
     return torch.abs(narrow / wide - 1)
 
 
-def _qcb_masked_contrast(images: Tensor) -> Tensor:
-    """normalize1'ed [0, 1] planes (..., H, W) → their CSF-filtered, contrast-masked maps (..., H, W) real.
-
-    Everything here is per plane (normalize1 stretches each plane on its own), so the sources' maps do not
-    depend on the fused image and are kept in `QCB_SOURCE_FEATURES`."""
-    rows, cols = images.shape[-2:]
-    u, v = freqspace_meshgrid(rows, cols, device=images.device)
+@functools.lru_cache(maxsize=8)
+def _qcb_response(rows: int, cols: int, device: str) -> Tensor:
+    """metricsQcb.m's DoG contrast-sensitivity response on the freqspace grid, ifftshift'ed. → (rows, cols)."""
+    u, v = freqspace_meshgrid(rows, cols, device=device)
     u, v = (cols / 30) * u, (rows / 30) * v
     radius = torch.sqrt(u * u + v * v)
     response = torch.exp(-(radius / QCB_F0) ** 2) - QCB_A * torch.exp(-(radius / QCB_F1) ** 2)
-    contrast = _qcb_contrast(_csf_filter(images, response))
+    return torch.fft.ifftshift(response)
+
+
+def _qcb_masked_contrast(images: Tensor, compiled: bool | None = None) -> Tensor:
+    """normalize1'ed [0, 1] planes (..., H, W) → their CSF-filtered, contrast-masked maps (..., H, W) real.
+
+    Everything here is per plane (normalize1 stretches each plane on its own), so the sources' maps do not
+    depend on the fused image and are kept in `QCB_SOURCE_FEATURES`. On the CPU (`compiled=None`) the
+    contrast and masking run in `_perception_kernels.qcb_masked_contrast`, in torch otherwise."""
+    rows, cols = images.shape[-2:]
+    filtered = _csf_filter(images, _qcb_response(rows, cols, str(images.device)))
+    if use_compiled(images, compiled):
+        parts = [filter2_separable(part, _qcb_gauss(sigma, images.device), "same")
+                 for sigma in (2.0, 4.0) for part in (filtered.real, filtered.imag)]
+        masked = torch.empty(filtered.shape, dtype=torch.float64)
+        qcb_masked_contrast(*(part.reshape(-1, rows, cols).numpy() for part in parts), QCB_K, QCB_H, QCB_P,
+                            QCB_Q, QCB_Z, masked.reshape(-1, rows, cols).numpy())
+        return masked
+    contrast = _qcb_contrast(filtered)
     return (QCB_K * contrast ** QCB_P) / (QCB_H * contrast ** QCB_Q + QCB_Z)
 
 
@@ -76,12 +98,19 @@ def _qcb_masked_contrast(images: Tensor) -> Tensor:
 QCB_SOURCE_FEATURES = source_cache("QCB")
 
 
-def qcb_planes(sources: Tensor, fused: Tensor) -> Tensor:
-    """Chen–Blum on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,)."""
+def qcb_planes(sources: Tensor, fused: Tensor, compiled: bool | None = None) -> Tensor:
+    """Chen–Blum on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,).
+
+    On the CPU (`compiled=None`) the per-pixel work runs in `_perception_kernels`, in torch otherwise; the
+    two agree to the last bits. (The sources' maps are kept from whichever path ran first.)"""
     (source_maps,) = QCB_SOURCE_FEATURES.get(
-        sources, lambda planes: (_qcb_masked_contrast(normalize1(planes / 255)),))  # im2double, normalize1
+        sources, lambda planes: (_qcb_masked_contrast(normalize1(planes / 255), compiled),))  # im2double, normalize1
     c_a, c_b = source_maps
-    c_f = _qcb_masked_contrast(normalize1(fused / 255))
+    c_f = _qcb_masked_contrast(normalize1(fused / 255), compiled)
+    if use_compiled(fused, compiled):
+        quality_map = torch.empty_like(c_f)
+        qcb_quality(c_a.contiguous().numpy(), c_b.contiguous().numpy(), c_f.numpy(), quality_map.numpy())
+        return quality_map.mean(dim=(-2, -1))
 
     def preservation(c_s: Tensor) -> Tensor:
         # The Matlab code multiplies both ratios by the mask, so 0/0 and x/0 leak NaN exactly as it does.
@@ -120,6 +149,15 @@ def _qcv_source_part(sources: Tensor) -> tuple[Tensor, Tensor]:
 QCV_SOURCE_FEATURES = source_cache("QCV", max_bytes=2 ** 28)
 
 
+@functools.lru_cache(maxsize=8)
+def _qcv_response(rows: int, cols: int, device: str) -> Tensor:
+    """metricsQcv.m's Mannos–Sakrison response on the freqspace grid, ifftshift'ed. → (rows, cols)."""
+    u, v = freqspace_meshgrid(rows, cols, device=device)
+    u, v = (cols / 8) * u, (rows / 8) * v
+    radius = torch.sqrt(u * u + v * v)
+    return torch.fft.ifftshift(2.6 * (0.0192 + 0.144 * radius) * torch.exp(-(0.144 * radius) ** 1.1))
+
+
 def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
     """Chen–Varshney on 0–255 planes: sources (2, B, H, W), fused (B, H, W) → (B,). Lower is better.
 
@@ -131,11 +169,8 @@ def qcv_planes(sources: Tensor, fused: Tensor) -> Tensor:
     (norm_a, norm_b), saliency = QCV_SOURCE_FEATURES.get(sources, _qcv_source_part)
     norm_f = normalize1(fused)
 
-    u, v = freqspace_meshgrid(rows, cols, device=fused.device)
-    u, v = (cols / 8) * u, (rows / 8) * v
-    radius = torch.sqrt(u * u + v * v)
-    mannos_sakrison = 2.6 * (0.0192 + 0.144 * radius) * torch.exp(-(0.144 * radius) ** 1.1)
-    difference = _csf_filter(torch.stack([norm_a - norm_f, norm_b - norm_f]), mannos_sakrison)
+    difference = _csf_filter(torch.stack([norm_a - norm_f, norm_b - norm_f]),
+                             _qcv_response(rows, cols, str(fused.device)))
     distortion = block_sums(difference * difference, QCV_WINDOW) / QCV_WINDOW ** 2
     quality = (saliency * distortion).sum(dim=(0, -2, -1)) / saliency.sum(dim=(0, -2, -1))
     return quality.real

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -24,7 +25,9 @@ from fusion_bench.metrics._filters import (
     halve_symmetric,
     matlab_sum2,
     octave_filter2_valid,
+    use_compiled,
 )
+from fusion_bench.metrics._structure_kernels import qabf_weighted_preservation, qw_fused_maps, qw_weighted_ssim
 from fusion_bench.metrics._source_cache import content_key, source_cache
 from fusion_bench.metrics.conventions import per_channel, shared_planes
 from fusion_bench.metrics.phase_congruency import qp
@@ -42,6 +45,11 @@ _PREWITT_X = ((1.0, 1.0, 1.0), (1.0, 0.0, -1.0))
 _PREWITT_Y = ((1.0, 0.0, -1.0), (1.0, 1.0, 1.0))
 
 
+def _taps_arrays(taps: tuple[tuple[float, float, float], tuple[float, float, float]]) -> tuple[np.ndarray, ...]:
+    """(column, row) taps of a 3×3 kernel as the float64 arrays the compiled loops take."""
+    return tuple(np.array(part, dtype=np.float64) for part in taps)
+
+
 def ssim_map(mu_x: Tensor, mu_y: Tensor, var_x: Tensor, var_y: Tensor, cov: Tensor, c1: float,
              c2: float) -> Tensor:
     """Wang et al.'s SSIM map from local moments (the C1, C2 > 0 branch of ssim_index.m)."""
@@ -55,11 +63,21 @@ def _nan_mean(x: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------------- Qabf
+def _correctly_rounded_sqrt(x: Tensor) -> Tensor:
+    """IEEE's correctly rounded square root, as Matlab's and the compiled loops' (`math.sqrt`): torch's float64
+    `sqrt` on the CPU is not always (√92170 comes out 1 ulp low), and Qabf compares the sources' and the fused
+    image's gradient strengths for equality (MEFB's g_s == g_f quirk), so both must round alike. numpy's
+    `sqrt` is the hardware's; other devices (CUDA's double `sqrt` is correctly rounded) keep torch's."""
+    if x.device.type != "cpu":
+        return torch.sqrt(x)
+    return torch.from_numpy(np.sqrt(x.contiguous().numpy()))
+
+
 def _sobel_strength_orientation(x: Tensor) -> tuple[Tensor, Tensor]:
     """metricsQabf.m's `conv2(·, h3|h1, 'same')` → gradient strength and atan(Sy/Sx) (π/2 where Sx = 0)."""
     sx = conv2_3x3(x, *_SOBEL_H3)
     sy = conv2_3x3(x, *_SOBEL_H1)
-    strength = torch.sqrt(sx * sx + sy * sy)
+    strength = _correctly_rounded_sqrt(sx * sx + sy * sy)
     orientation = torch.where(sx == 0, torch.full_like(sx, math.pi / 2), torch.atan(sy / sx))
     return strength, orientation
 
@@ -82,17 +100,30 @@ def _qabf_source_part(sources: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return strengths, orientations, strengths.sum(dim=(0, -2, -1))
 
 
+_QABF_CONSTANTS = np.array([QABF_TG, QABF_KG, QABF_DG, QABF_TA, QABF_KA, QABF_DA])
+
 # Qabf's store of the sources' Sobel maps.
 QABF_SOURCE_FEATURES = source_cache("Qabf", max_bytes=2 ** 29)
 
 
-def qabf_planes(sources: Tensor, fused: Tensor) -> Tensor:
+def qabf_planes(sources: Tensor, fused: Tensor, compiled: bool | None = None) -> Tensor:
     """Qabf on 0–255 planes: sources (K, B, H, W), fused (B, H, W) → (B,).
 
     MEFB scales the planes by 255 once more (`255*im2double` of a double), which only matters through the
-    g_s == g_f quirk; it is kept.
+    g_s == g_f quirk; it is kept. On the CPU (`compiled=None`) the per-pixel work on the fused image runs in
+    `_structure_kernels`, in torch otherwise; the two agree to the last bits (libm's vs torch's atan, exp).
     """
     g_s, a_s, total_strength = QABF_SOURCE_FEATURES.get(sources, _qabf_source_part)
+    if use_compiled(fused, compiled):
+        weighted = torch.empty_like(g_s)
+        h3_column, h3_row = _SOBEL_H3
+        h1_column, h1_row = _SOBEL_H1
+        # conv2 is filter2 with the kernel rotated by 180°: both tap lists reversed (as `conv2_3x3`)
+        qabf_weighted_preservation((255 * fused).contiguous().numpy(), g_s.contiguous().numpy(),
+                                   a_s.contiguous().numpy(), *_taps_arrays((h3_column[::-1], h3_row[::-1])),
+                                   *_taps_arrays((h1_column[::-1], h1_row[::-1])), _QABF_CONSTANTS,
+                                   weighted.numpy())
+        return weighted.sum(dim=(0, -2, -1)) / total_strength
     g_f, a_f = _sobel_strength_orientation(255 * fused)
     preservation = _edge_preservation(g_s, a_s, g_f, a_f)
     return (preservation * g_s).sum(dim=(0, -2, -1)) / total_strength
@@ -223,9 +254,22 @@ def _qw_source_part(sources: Tensor) -> tuple[Tensor, ...]:
 QW_SOURCE_FEATURES = source_cache("QW", max_bytes=2 ** 29)
 
 
-def qw_planes(sources: Tensor, fused: Tensor) -> Tensor:
-    """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,)."""
+def qw_planes(sources: Tensor, fused: Tensor, compiled: bool | None = None) -> Tensor:
+    """Piella's edge-dependent quality index (MEFB's sw = 3 branch, α = 1): (2, B, H, W), (B, H, W) → (B,).
+
+    On the CPU (`compiled=None`) the per-pixel work on the fused image runs in `_structure_kernels`, in torch
+    otherwise; the two agree to the last bits (the kernels' square roots are correctly rounded)."""
     edges, mu, var, weight, saliency = QW_SOURCE_FEATURES.get(sources, _qw_source_part)
+    if use_compiled(fused, compiled):
+        maps = torch.empty(4, *fused.shape, dtype=fused.dtype)
+        qw_fused_maps(fused.contiguous().numpy(), edges.contiguous().numpy(), *_taps_arrays(_PREWITT_X),
+                      *_taps_arrays(_PREWITT_Y), maps.numpy())
+        filtered = _wang_filter(maps)
+        terms = torch.empty_like(weight)
+        qw_weighted_ssim(filtered.numpy(), mu.contiguous().numpy(), var.contiguous().numpy(),
+                         weight.contiguous().numpy(), saliency.contiguous().numpy(), _WANG_C1, _WANG_C2,
+                         terms.numpy())
+        return terms.sum(dim=(-2, -1))
     edge_f = _prewitt_edges(fused)
     mu_f, squares_f, cross_a, cross_b = _wang_filter(
         torch.stack([edge_f, edge_f * edge_f, edge_f * edges[0], edge_f * edges[1]]))
