@@ -25,6 +25,20 @@ _COMPILE = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @numba.njit(**_COMPILE)
+def scale_spectrum(spectrum: np.ndarray, filters: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover
+    """One orientation's real filters applied to a plane's spectrum: spectrum (H, W, 2) (real and imaginary
+    parts), filters (S, H, W) → writes out (S, H, W, 2), both parts times the filter (the product torch's
+    broadcast `mul` computes, in one pass without a broadcast innermost axis)."""
+    scales, rows, cols = filters.shape
+    for s in range(scales):
+        for y in range(rows):
+            for x in range(cols):
+                weight = filters[s, y, x]
+                out[s, y, x, 0] = spectrum[y, x, 0] * weight
+                out[s, y, x, 1] = spectrum[y, x, 1] * weight
+
+
+@numba.njit(**_COMPILE)
 def reduce_scales(response: np.ndarray, smallest_energy: np.ndarray, sum_amplitude: np.ndarray,
                   max_amplitude: np.ndarray, raw_energy: np.ndarray, epsilon: float) -> None:  # pragma: no cover
     """One orientation's responses, reduced over scales, pixel by pixel.

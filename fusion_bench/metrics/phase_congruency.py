@@ -208,7 +208,10 @@ def _phase_congruency_plane(spectrum: Tensor, bank: PhaseCongruencyBank,
     on_cpu = use_compiled(spectrum, compiled)
     for o in range(N_ORIENT):
         # The real filters scale the spectrum's real and imaginary parts (no promotion to complex).
-        torch.mul(spectrum_parts, bank.filters[o].unsqueeze(-1), out=filtered_parts)
+        if on_cpu:
+            kernels.scale_spectrum(spectrum_parts[0].numpy(), bank.filters[o].numpy(), filtered_parts.numpy())
+        else:
+            torch.mul(spectrum_parts, bank.filters[o].unsqueeze(-1), out=filtered_parts)
         # even + i·odd in one complex inverse FFT per scale: the filters are real and one-sided, so the
         # real part is the even-symmetric (cosine) response and the imaginary part the odd one.
         response = torch.fft.ifft2(filtered)
@@ -293,8 +296,11 @@ def _feature_agreement(features: Tensor, mu: Tensor, var: Tensor, masks: Tensor,
 
     The windowed means are separable filters (torch); the per-pixel rest runs in
     `_phase_congruency_kernels.best_agreement` on the CPU (`compiled=None`), in torch otherwise."""
-    filtered = filter2_separable(torch.cat([feature_f[None], feature_f[None] ** 2, features * feature_f[None]]),
-                                 _window_taps(feature_f.device), "same")
+    maps = torch.empty((5, *feature_f.shape), dtype=feature_f.dtype, device=feature_f.device)
+    maps[0] = feature_f  # F, F², and the three masked source features times F, written in place
+    torch.mul(feature_f, feature_f, out=maps[1])
+    torch.mul(features, feature_f[None], out=maps[2:])
+    filtered = filter2_separable(maps, _window_taps(feature_f.device), "same")
     if use_compiled(feature_f, compiled):
         best = torch.empty_like(feature_f)
         kernels.best_agreement(filtered[0].numpy(), filtered[1].numpy(), filtered[2:].numpy(), mu.numpy(),
