@@ -57,7 +57,7 @@ def test_values_identical_with_caches_on_and_off(convention: str) -> None:
     cached = _all_values(pairs, convention)
     assert _same(cached, uncached)
     hit = {name for name, cache in SOURCE_CACHES.items() if cache.hits > hits_before[name]}
-    expected = {"QP", "QC/QY sources", "QC/QY fused", "QW", "SSIM", "Qabf", "QCB", "QCV", "VIF"}
+    expected = {"QP", "QC/QY sources", "QC/QY fused", "QW", "SSIM", "Qabf", "QCB", "QCV", "VIF", "FMI"}
     if convention == "gray":
         expected.add("MEF-SSIM")
     assert expected <= hit

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from fusion_bench.metrics._filters import matlab_round
+from fusion_bench.metrics._source_cache import source_cache
 from fusion_bench.metrics.conventions import per_channel
 from fusion_bench.metrics.gradient import sobel_responses
 from fusion_bench.metrics.registry import Convention, MetricSpec, register_metric
@@ -334,6 +335,15 @@ def _fmi_lookup(x_codes: Tensor, f_codes: Tensor, length: int) -> Tensor:
     return table[keys]
 
 
+def _fmi_source_part(sources: Tensor) -> tuple[Tensor, Tensor]:
+    """The sources' (2, B, H, W) edge-window codes, each (B, H−2, W−2) int64."""
+    return window_patterns(sobel_edges(sources[0])), window_patterns(sobel_edges(sources[1]))
+
+
+# FMI's store of the sources' edge-window codes (one 1200×800 RGB pair: about 46 MB).
+FMI_SOURCE_FEATURES = source_cache("FMI", max_bytes=2 ** 28)
+
+
 def fmi_planes(sources: Tensor, fused: Tensor, window: int = FMI_WINDOW) -> Tensor:
     """Haghighat's Fast-FMI with MEFB's defaults (feature 'edge', w = 3): the mean over interior windows of
     (FMI(A, F) + FMI(B, F))/2 on Matlab `edge` maps. sources (2, B, H, W), fused (B, H, W) → (B,).
@@ -345,8 +355,7 @@ def fmi_planes(sources: Tensor, fused: Tensor, window: int = FMI_WINDOW) -> Tens
     if window != FMI_WINDOW:
         raise ValueError(f"FMI is implemented for MEFB's 3×3 windows (a 2^18-entry pattern table), not {window}")
     length = window * window
-    a_codes = window_patterns(sobel_edges(sources[0]), window)
-    b_codes = window_patterns(sobel_edges(sources[1]), window)
+    a_codes, b_codes = FMI_SOURCE_FEATURES.get(sources, _fmi_source_part)
     f_codes = window_patterns(sobel_edges(fused), window)
     all_ones = (1 << length) - 1
     f_for_b = torch.where((f_codes == 0) & (a_codes != 0), all_ones, f_codes)
