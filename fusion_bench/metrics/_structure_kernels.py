@@ -101,6 +101,7 @@ def qabf_weighted_preservation(fused: np.ndarray, strength: np.ndarray, orientat
         plane = fused[b]
         for y in range(rows):
             for x in range(cols):
+                # written out as in `qw_fused_maps`: a helper returning (gx, gy, magnitude) ran 1.5× slower
                 sx = _filter3x3_at(plane, y, x, h3_column, h3_row)
                 sy = _filter3x3_at(plane, y, x, h1_column, h1_row)
                 g_f = math.sqrt(sx * sx + sy * sy)
