@@ -1,0 +1,45 @@
+"""CU-Net's soft threshold: the one- and two-pass forms give the upstream sign(x)·relu(|x| − θ) values (all
+bits but the sign of zeros) and, where θ is learned, the same gradients."""
+
+from __future__ import annotations
+
+import torch
+
+from fusion_bench.models.ports.cunet import soft_threshold
+
+
+def _upstream(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
+    return torch.sign(x) * torch.relu(x.abs() - threshold)
+
+
+def _inputs() -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(7)
+    threshold = torch.full((1,), 0.01)
+    x = torch.randn(2, 64, 9, 11, generator=generator) * 0.02
+    # values on, just inside and just outside the threshold, and zeros of both signs
+    edge = threshold.item()
+    x[0, 0, 0, :8] = torch.tensor([edge, -edge, edge * (1 - 2**-20), -edge * (1 + 2**-20), 0.0, -0.0, 1e-30, -1e-30])
+    return x, threshold
+
+
+def test_inference_form_equals_upstream_values() -> None:
+    x, threshold = _inputs()
+    with torch.no_grad():
+        ours, upstream = soft_threshold(x, threshold), _upstream(x, threshold)
+    assert torch.equal(ours, upstream)
+    assert (ours != 0).sum() > 0 and (ours == 0).sum() > 0
+
+
+def test_differentiable_form_equals_upstream_values_and_gradients() -> None:
+    x, threshold = _inputs()
+    grads = []
+    for form in (soft_threshold, _upstream):
+        xs, ts = x.clone().requires_grad_(True), threshold.clone().requires_grad_(True)
+        out = form(xs, ts)
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        grads.append((out.detach(), xs.grad, ts.grad))
+    (ours, gx, gt), (upstream, ux, ut) = grads
+    assert torch.equal(ours, upstream)
+    assert torch.equal(gt, ut)
+    # d/dx: 1 outside [−θ, θ], 0 inside; the upstream form's sign(x) also gives 0 at x = 0
+    assert torch.equal(gx, ux)
