@@ -1,11 +1,12 @@
 """CU-Net's soft threshold: the one- and two-pass forms give the upstream sign(x)·relu(|x| − θ) values (all
-bits but the sign of zeros) and, where θ is learned, the same gradients."""
+bits but the sign of zeros) and, where θ is learned, the same gradients; the in-place residual update gives
+the upstream expression's values."""
 
 from __future__ import annotations
 
 import torch
 
-from fusion_bench.models.ports.cunet import soft_threshold
+from fusion_bench.models.ports.cunet import _residual_update, soft_threshold
 
 
 def _upstream(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
@@ -43,3 +44,13 @@ def test_differentiable_form_equals_upstream_values_and_gradients() -> None:
     assert torch.equal(gt, ut)
     # d/dx: 1 outside [−θ, θ], 0 inside; the upstream form's sign(x) also gives 0 at x = 0
     assert torch.equal(gx, ux)
+
+
+def test_residual_update_in_place_equals_upstream_expression() -> None:
+    generator = torch.Generator().manual_seed(11)
+    encoded, code, reconstructed = (torch.randn(1, 64, 7, 9, generator=generator) for _ in range(3))
+    upstream = encoded + (code - reconstructed)
+    with torch.no_grad():
+        ours = _residual_update(encoded, code, reconstructed.clone())
+    assert torch.equal(ours, upstream)
+    assert torch.equal(_residual_update(encoded, code, reconstructed), upstream)  # autograd path

@@ -46,6 +46,15 @@ def soft_threshold(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
     return F.softshrink(x, float(threshold))
 
 
+def _residual_update(encoded: torch.Tensor, code: torch.Tensor, reconstructed: torch.Tensor) -> torch.Tensor:
+    """encoded + (code − reconstructed), all (N, 64, H, W). Without autograd it is written into
+    `reconstructed` (a fresh conv output used nowhere else): the same values in every bit (the two roundings
+    are those of the upstream expression), and two 64-channel maps fewer to allocate per iteration."""
+    if torch.is_grad_enabled():
+        return encoded + (code - reconstructed)
+    return torch.sub(code, reconstructed, out=reconstructed).add_(encoded)
+
+
 class SparseCoder(nn.Module):
     """Unfolded LISTA with 4 iterations: (N, C, H, W) → sparse code (N, 64, H, W)."""
 
@@ -64,7 +73,7 @@ class SparseCoder(nn.Module):
         code = soft_threshold(encoded, self.lam_in)
         for index in range(self.iterations):
             reconstructed = getattr(self, f"up_conv_{index}")(getattr(self, f"down_conv_{index}")(code))
-            code = soft_threshold(encoded + (code - reconstructed), getattr(self, f"lam_{index}"))
+            code = soft_threshold(_residual_update(encoded, code, reconstructed), getattr(self, f"lam_{index}"))
         return code
 
 
