@@ -20,7 +20,8 @@ from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.models.ports import cunet
 
 
-def _upstream(x: torch.Tensor, threshold: torch.Tensor) -> torch.Tensor:
+def _upstream(x: torch.Tensor, threshold: torch.Tensor, overwrite: bool = False) -> torch.Tensor:
+    """The upstream form; `overwrite` (ours may write into x) is accepted and ignored."""
     return torch.sign(x) * torch.relu(x.abs() - threshold)
 
 
@@ -39,7 +40,7 @@ def main() -> None:
             parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02 if parameter.dim() > 1
                             else torch.full(parameter.shape, 0.01))
     x, y = (torch.rand(1, 3, height, width, generator=generator) for _ in range(2))
-    forms: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    forms: dict[str, Callable[..., torch.Tensor]] = {
         "upstream": _upstream, "ours": cunet.soft_threshold}
     seconds: dict[str, list[float]] = {name: [] for name in forms}
     outputs: dict[str, torch.Tensor] = {}

@@ -54,3 +54,21 @@ def test_residual_update_in_place_equals_upstream_expression() -> None:
         ours = _residual_update(encoded, code, reconstructed.clone())
     assert torch.equal(ours, upstream)
     assert torch.equal(_residual_update(encoded, code, reconstructed), upstream)  # autograd path
+
+
+def test_overwriting_form_equals_upstream_values_in_place() -> None:
+    x, threshold = _inputs()
+    expected = _upstream(x, threshold)
+    with torch.no_grad():
+        ours = soft_threshold(x, threshold, overwrite=True)
+    assert ours.data_ptr() == x.data_ptr()
+    assert torch.equal(ours, expected)
+
+
+def test_overwrite_is_ignored_when_a_gradient_is_wanted() -> None:
+    x, threshold = _inputs()
+    x.requires_grad_(True)
+    ours = soft_threshold(x, threshold.requires_grad_(True), overwrite=True)
+    assert ours.data_ptr() != x.data_ptr()
+    ours.sum().backward()
+    assert x.grad is not None and threshold.grad is not None
