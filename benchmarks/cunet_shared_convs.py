@@ -8,13 +8,10 @@ Prints the median of each, their ratio, and whether the outputs are equal (they 
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 
 import torch
+from _ab import interleaved_medians, parse_runs_and_size, random_cunet, use_worker_settings
 
-from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.models.ports.cunet import CUNet
 
 
@@ -26,32 +23,15 @@ def upstream_forward(network: CUNet, x: torch.Tensor, y: torch.Tensor) -> torch.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--size", default="800x1200", help="height x width of the two RGB sources")
-    args = parser.parse_args()
-    keep_freed_memory()  # as the evaluation workers do
-    torch.set_num_threads(1)
-    height, width = (int(v) for v in args.size.split("x"))
+    runs, height, width = parse_runs_and_size(__doc__, "800x1200")
+    use_worker_settings()
     generator = torch.Generator().manual_seed(0)
-    network = CUNet().eval()
-    with torch.no_grad():
-        for parameter in network.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02 if parameter.dim() > 1
-                            else torch.full(parameter.shape, 0.01))
+    network = random_cunet(generator)
     x, y = (torch.rand(1, 3, height, width, generator=generator) for _ in range(2))
-    forms = {"upstream": lambda: upstream_forward(network, x, y), "shared convs": lambda: network(x, y)}
-    seconds: dict[str, list[float]] = {name: [] for name in forms}
-    outputs: dict[str, torch.Tensor] = {}
-    with torch.inference_mode():
-        for run in range(args.runs + 1):  # the first round warms up
-            for name, form in forms.items():
-                start = time.perf_counter()
-                outputs[name] = form()
-                if run:
-                    seconds[name].append(time.perf_counter() - start)
-    old, new = (statistics.median(seconds[name]) for name in forms)
-    print(f"CU-Net forward at {height}×{width}, 1 thread, median of {args.runs}: upstream {old:.2f} s, "
+    medians, outputs = interleaved_medians(
+        {"upstream": lambda: upstream_forward(network, x, y), "shared convs": lambda: network(x, y)}, runs)
+    old, new = medians["upstream"], medians["shared convs"]
+    print(f"CU-Net forward at {height}×{width}, 1 thread, median of {runs}: upstream {old:.2f} s, "
           f"shared convs {new:.2f} s (×{old / new:.2f}); outputs equal: "
           f"{torch.equal(outputs['upstream'], outputs['shared convs'])}")
 
