@@ -1,5 +1,6 @@
-"""What the A/B scripts comparing two forms of one computation share (`cunet_*.py`, `u2fusion_*.py`):
-the evaluation workers' settings, timing the forms interleaved, and a CU-Net with random weights."""
+"""What the A/B scripts comparing forms of one computation share (`cunet_*.py`, `u2fusion_*.py`, and for the
+workers' settings `mgdn_window_chunk.py`): the evaluation workers' settings, timing the forms interleaved,
+and a CU-Net with random weights."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import statistics
 import time
 
 import torch
+from _ab import use_worker_settings
 
-from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.models.mgdn import window_attention
 from fusion_bench.models.registry import create_method
 
@@ -25,8 +25,7 @@ def main() -> None:
     parser.add_argument("--chunks", default="4096,512,128")
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    keep_freed_memory()
-    torch.set_num_threads(1)
+    use_worker_settings()
     height, width = (int(v) for v in args.size.split("x"))
     chunks = [int(v) for v in args.chunks.split(",")]
     generator = torch.Generator().manual_seed(0)
