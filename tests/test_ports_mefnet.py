@@ -56,14 +56,11 @@ def test_low_resolution_size_follows_torchvision_resize() -> None:
     assert shorter_side_size(128, 128, 128) == (128, 128)
 
 
-def test_fuser_takes_three_exposures_and_grey(local_weights, data_root) -> None:
+def test_fuser_takes_three_grey_exposures(local_weights, data_root) -> None:
+    """Three colour exposures are pinned (tests/pinned/mefnet-mef-3src.npz); grey ones give a grey image."""
     paths = sorted((data_root / "IFCNN-ME" / "chair").glob("*.jpg"))[:3]
-    sources = [read_image(path).tensor[..., :100, :150] for path in paths]
-    fuser = create_method("mefnet")
-    fused = fuser.fuse(sources)
-    assert fused.shape == (1, 3, 100, 150) and fused.std() > 0.02
-    grey = fuser.fuse([x.mean(dim=1, keepdim=True) for x in sources])
-    assert grey.shape == (1, 1, 100, 150)
+    sources = [read_image(path).tensor[..., :100, :150].mean(dim=1, keepdim=True) for path in paths]
+    assert create_method("mefnet").fuse(sources).shape == (1, 1, 100, 150)
 
 
 def test_large_inputs_are_fused_at_2048_and_returned_at_their_size(local_weights) -> None:

@@ -1,6 +1,7 @@
 """CU-Net, SESF-Fuse and the third-party U2Fusion port: the published checkpoints load through their key
-maps (a missing or mis-shaped key is refused), and each method runs on a small real crop with an output
-of the right shape in [0, 1]. No published outputs of these methods are available here to compare with."""
+maps (a missing or mis-shaped key is refused), and grey sources give a grey output. No published outputs
+of these methods are available here; their outputs on a real crop are pinned (tests/pinned/, reviewed
+outputs of our own) and compared in tests/test_all_methods.py."""
 
 from __future__ import annotations
 
@@ -69,14 +70,11 @@ def test_weights_option_loads_the_given_file_and_refuses_a_damaged_one(local_wei
 
 
 @pytest.mark.parametrize("name", sorted(PORTS))
-def test_port_fuses_a_small_real_crop(name, local_weights, data_root) -> None:
+def test_port_fuses_grey_sources_to_grey(name, local_weights, data_root) -> None:
+    """Colour outputs are pinned (tests/test_all_methods.py); grey sources give a grey image."""
     info = get_method_info(name)
     sources = _pair(data_root, info.tasks[0])
-    fuser = create_method(name)
-    fused = fuser.fuse(sources)
-    assert fused.shape == (1, 3, CROP, CROP)
-    assert 0 <= fused.min() and fused.max() <= 1 and fused.std() > 0.02
-    grey = fuser.fuse([x.mean(dim=1, keepdim=True) for x in sources])
+    grey = create_method(name).fuse([x.mean(dim=1, keepdim=True) for x in sources])
     assert grey.shape == (1, 1, CROP, CROP)
 
 
