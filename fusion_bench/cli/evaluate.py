@@ -1,5 +1,6 @@
 """`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--out DIR] [--metrics ...] [--convention C]
-[--force] [--shard i/n] [--workers N] [--published] [--json]`: fuse, score, append per-image rows; resumes."""
+[--storage imwrite|lossless] [--force] [--shard i/n] [--workers N] [--published] [--json]`: fuse, store the
+fused image as the storage protocol says, score the stored file, append per-image rows; resumes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fusion_bench.errors import UsageProblem
 from fusion_bench.evaluation.evaluate import evaluate
 from fusion_bench.evaluation.jobs import parse_shard
 from fusion_bench.evaluation.runner import default_workers
+from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.paths import results_dir
 
@@ -24,6 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
     parser.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20)")
     parser.add_argument("--convention", choices=("mefb", "gray"), help="override each dataset's convention")
+    parser.add_argument("--storage", choices=STORAGE_PROTOCOLS,
+                        help="how fused images are stored before they are scored: 'imwrite' (as MATLAB imwrite "
+                             "stores them in the source pair's format: JPEG quality 75, 4:2:0 for JPEG sources, "
+                             "lossless otherwise) or 'lossless' (PNG); default: each dataset's benchmark protocol "
+                             "(imwrite for MEFB, Lytro, MFFW, MFIFB; lossless for the others)")
     parser.add_argument("--force", action="store_true", help="recompute results that are already present")
     parser.add_argument("--shard", default="1/1", help="i/n: run only this share of the work (default 1/1)")
     parser.add_argument("--workers", type=int, default=default_workers(),
@@ -50,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or results_dir()
     report = evaluate(methods, _split(args.datasets), out, _split(args.metrics) if args.metrics else None,
                       args.convention, args.force, shard, args.workers, args.published,
-                      progress=not args.no_progress and not args.json)
+                      progress=not args.no_progress and not args.json, storage=args.storage)
     summary = report.summary
     payload = {
         "out": str(out), "planned": report.planned, "computed": summary.done, "already_present": summary.skipped,

@@ -1,6 +1,9 @@
-"""The metric convention each dataset is scored in, with the evidence for the choice (`conventions.csv`).
+"""How each dataset is scored by default, with the evidence for each choice: the metric convention
+(`conventions.csv`) and the storage protocol of the fused images (`storage.csv`).
 
-Datasets not listed use their catalogue default (`fusion_bench.data.DATASETS[name].convention`).
+Datasets not listed in `conventions.csv` use their catalogue default
+(`fusion_bench.data.DATASETS[name].convention`); datasets not listed in `storage.csv` (SICE, RealMFF,
+IFCNN-ME, user folders: none has published fused images to match) are stored `lossless`.
 """
 
 from __future__ import annotations
@@ -9,10 +12,20 @@ from importlib import resources
 
 import pandas as pd
 
+DEFAULT_STORAGE = "lossless"
+
+
+def _table(name: str) -> pd.DataFrame:
+    with resources.files("fusion_bench.evaluation").joinpath(name).open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle)
+
 
 def convention_table() -> pd.DataFrame:
-    with resources.files("fusion_bench.evaluation").joinpath("conventions.csv").open("r", encoding="utf-8") as handle:
-        return pd.read_csv(handle)
+    return _table("conventions.csv")
+
+
+def storage_table() -> pd.DataFrame:
+    return _table("storage.csv")
 
 
 def dataset_convention(name: str) -> str:
@@ -25,6 +38,17 @@ def dataset_convention(name: str) -> str:
     return DATASETS[name].convention if name in DATASETS else "mefb"
 
 
+def dataset_storage(name: str) -> str:
+    """The storage protocol of `name`'s benchmark: `storage.csv`, else `DEFAULT_STORAGE`."""
+    table = storage_table().set_index("dataset")
+    return str(table.loc[name, "storage"]) if name in table.index else DEFAULT_STORAGE
+
+
 def convention_evidence() -> dict[str, str]:
     """dataset → one sentence saying why its convention was chosen (shown under the leaderboard caption)."""
     return {row.dataset: row.evidence for row in convention_table().itertuples(index=False)}
+
+
+def storage_evidence() -> dict[str, str]:
+    """dataset → why its fused images are stored as they are (shown in the leaderboard captions)."""
+    return {row.dataset: row.evidence for row in storage_table().itertuples(index=False)}

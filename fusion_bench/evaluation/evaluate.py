@@ -2,7 +2,8 @@
 outputs, shard them, run them, import published scores, export the merged table.
 
 Datasets come from `fusion_bench.data` (catalogue name → `FusionDataset` of `PairRecord`s); the task of a
-dataset decides which methods apply to it, and its catalogue convention is the default scoring convention.
+dataset decides which methods apply to it; its convention and its benchmark's storage protocol
+(`conventions.py`) are the defaults of the scoring convention and of how fused images are stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fusion_bench.errors import DatasetError, UsageProblem
-from fusion_bench.evaluation.conventions import dataset_convention
+from fusion_bench.evaluation.conventions import dataset_convention, dataset_storage
 from fusion_bench.evaluation.jobs import Job, select_shard
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
 from fusion_bench.evaluation.published import MFIFB_OUTPUTS_SOURCE, import_mefb_scores
@@ -31,6 +32,7 @@ class DatasetView:
     name: str
     task: str
     convention: str
+    storage: str
     root: Path
     pairs: tuple[Pair, ...]
 
@@ -50,8 +52,8 @@ def open_dataset(name: str, root: Path | None = None) -> DatasetView:
     dataset = get_dataset(name, root)
     info = get_info(name)
     pairs = tuple(Pair(record.name, tuple(Path(p) for p in record.source_paths)) for record in dataset.records)
-    return DatasetView(name=name, task=info.task, convention=dataset_convention(name), root=Path(dataset.root),
-                       pairs=pairs)
+    return DatasetView(name=name, task=info.task, convention=dataset_convention(name), storage=dataset_storage(name),
+                       root=Path(dataset.root), pairs=pairs)
 
 
 def _published_outputs(view: DatasetView) -> list[tuple[str, str, Path]]:
@@ -65,9 +67,11 @@ def _published_outputs(view: DatasetView) -> list[tuple[str, str, Path]]:
 
 
 def plan_jobs(methods: Sequence[str], views: Sequence[DatasetView], metrics: Sequence[str], out: Path,
-              convention: str | None = None, published: bool = False) -> tuple[list[Job], list[tuple[str, str, str]]]:
+              convention: str | None = None, published: bool = False,
+              storage: str | None = None) -> tuple[list[Job], list[tuple[str, str, str]]]:
     """Jobs for every (method, dataset) whose tasks match, plus published outputs if asked; and what was
-    left out and why."""
+    left out and why. `convention` and `storage` override each dataset's own (published outputs are
+    scored as published whatever `storage` says)."""
     jobs: list[Job] = []
     skipped: list[tuple[str, str, str]] = []
     for view in views:
@@ -78,7 +82,8 @@ def plan_jobs(methods: Sequence[str], views: Sequence[DatasetView], metrics: Seq
             if view.task not in info.tasks:
                 skipped.append((method, view.name, f"method is for {'/'.join(info.tasks)}, dataset is {view.task}"))
                 continue
-            view_jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out)
+            view_jobs += method_jobs(method, view.name, view.pairs, scoring, metrics, out,
+                                     storage=storage or view.storage)
         if published and view.name in MFIFB_SETS:
             try:
                 outputs = _published_outputs(view)
@@ -102,15 +107,18 @@ def pair_major(jobs: Sequence[Job], pairs: Sequence[Pair]) -> list[Job]:
 
 def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics: Sequence[str] | None = None,
              convention: str | None = None, force: bool = False, shard: tuple[int, int] = (1, 1),
-             workers: int = 1, published: bool = False, progress: bool = True) -> EvaluationReport:
-    """Run and score; rows go to `out` (see `fusion_bench.evaluation.store`). Returns what was done."""
+             workers: int = 1, published: bool = False, progress: bool = True,
+             storage: str | None = None) -> EvaluationReport:
+    """Run and score; rows go to `out` (see `fusion_bench.evaluation.store`). `storage` (default: each
+    dataset's benchmark protocol) says how fused images are stored before they are scored. Returns what
+    was done."""
     from fusion_bench.metrics.registry import get_metric, mefb_metric_names
 
     names = [get_metric(name).name for name in metrics] if metrics else mefb_metric_names()
     if not names:
         raise UsageProblem("no metrics to compute: none are registered (fusion_bench.metrics)")
     views = [open_dataset(name) for name in datasets]
-    jobs, skipped = plan_jobs(methods, views, names, out, convention, published)
+    jobs, skipped = plan_jobs(methods, views, names, out, convention, published, storage)
     mine = select_shard(jobs, *shard)
     summary = run_jobs(mine, workers=workers, force=force, progress=progress)
     report = EvaluationReport(summary=summary, planned=len(mine), skipped_methods=skipped)

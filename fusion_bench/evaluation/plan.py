@@ -9,8 +9,9 @@ from pathlib import Path
 from fusion_bench.errors import DatasetError
 from fusion_bench.evaluation import store
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, PUBLISHED_STORAGE, RUN_HERE
 from fusion_bench.evaluation.versions import method_code_version, scoring_code_version
+from fusion_bench.io.storage import check_storage, stored_suffix
 from fusion_bench.models.registry import config_hash, get_method_info, resolve_config
 
 
@@ -23,8 +24,10 @@ class Pair:
 
 
 def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: str, metrics: Sequence[str],
-                root: Path, overrides: dict | None = None) -> list[Job]:
-    """One job per pair: fuse with the registered `method` (its default config updated by `overrides`)."""
+                root: Path, overrides: dict | None = None, storage: str = "lossless") -> list[Job]:
+    """One job per pair: fuse with the registered `method` (its default config updated by `overrides`),
+    store the fused image under the `storage` protocol, score the stored file."""
+    check_storage(storage)
     info = get_method_info(method)
     config = resolve_config(method, overrides)
     digest = config_hash(method, config)
@@ -32,10 +35,12 @@ def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: st
     source = info.label or info.kind
     return [
         Job(method=method, dataset=dataset, image=pair.name, sources=tuple(str(p) for p in pair.sources),
-            convention=convention, metrics=tuple(metrics), config=tuple(sorted(config.items())),
+            convention=convention, storage=storage, metrics=tuple(metrics), config=tuple(sorted(config.items())),
             config_hash=digest, code_version=version,
-            fused_path=str(store.fused_path(root, dataset, method, digest, pair.name)),
-            part_path=str(store.part_path(root, dataset, method, convention, digest, version, pair.name)),
+            fused_path=str(store.stored_path(root, dataset, method, digest, version, pair.name, storage,
+                                             pair.sources[0])),
+            output_path=str(store.output_path(root, dataset, method, digest, version, pair.name)),
+            part_path=str(store.part_path(root, dataset, method, convention, storage, digest, version, pair.name)),
             fuse=True, provenance=RUN_HERE, source=source)
         for pair in pairs
     ]
@@ -43,7 +48,8 @@ def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: st
 
 def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable[tuple[str, str, Path]],
                           convention: str, metrics: Sequence[str], root: Path, origin: str) -> list[Job]:
-    """Score-only jobs for published fused images `(pair name, method, path)` of this dataset's pairs.
+    """Score-only jobs for published fused images `(pair name, method, path)` of this dataset's pairs, scored
+    as published: their storage is their benchmark's (`PUBLISHED_STORAGE`), whatever protocol the run here uses.
 
     Raises:
         DatasetError: a published output names a pair that the dataset does not have.
@@ -57,19 +63,26 @@ def published_output_jobs(dataset: str, pairs: Sequence[Pair], outputs: Iterable
         digest = config_hash(method, {"published_outputs": origin})
         jobs.append(Job(method=method, dataset=dataset, image=image,
                         sources=tuple(str(p) for p in by_name[image].sources), convention=convention,
-                        metrics=tuple(metrics), config=(), config_hash=digest, code_version=version,
-                        fused_path=str(path),
-                        part_path=str(store.part_path(root, dataset, method, convention, digest, version, image)),
+                        storage=PUBLISHED_STORAGE, metrics=tuple(metrics), config=(), config_hash=digest,
+                        code_version=version, fused_path=str(path), output_path="",
+                        part_path=str(store.part_path(root, dataset, method, convention, PUBLISHED_STORAGE, digest,
+                                                      version, image)),
                         fuse=False, provenance=PUBLISHED_OUTPUTS, source=origin))
     return jobs
 
 
-def rescoring_jobs(jobs: Sequence[Job], convention: str, metrics: Sequence[str], root: Path) -> list[Job]:
-    """Score-only copies of `jobs` in another convention and/or on other metrics, reading the fused images
-    those jobs wrote (run them after those jobs). Used to show a reported value in both conventions."""
-    return [
-        replace(job, convention=convention, metrics=tuple(metrics), fuse=False,
-                part_path=str(store.part_path(root, job.dataset, job.method, convention, job.config_hash,
-                                              job.code_version, job.image)))
-        for job in jobs
-    ]
+def rescoring_jobs(jobs: Sequence[Job], convention: str, metrics: Sequence[str], root: Path,
+                   storage: str | None = None) -> list[Job]:
+    """Score-only copies of the run-here `jobs` in another convention and/or storage protocol (default:
+    theirs) and on other metrics, reading the lossless images those jobs wrote and storing them under
+    `storage` where that needs another file (run them after those jobs). Used to show a reported value in
+    both conventions and both protocols."""
+    copies = []
+    for job in jobs:
+        protocol = storage or job.storage
+        stored = Path(job.output_path).with_suffix(stored_suffix(protocol, job.sources[0]))
+        copies.append(replace(job, convention=convention, storage=protocol, metrics=tuple(metrics), fuse=False,
+                              fused_path=str(stored),
+                              part_path=str(store.part_path(root, job.dataset, job.method, convention, protocol,
+                                                            job.config_hash, job.code_version, job.image))))
+    return copies

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_SCORES
+from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_SCORES, PUBLISHED_STORAGE
 from fusion_bench.evaluation.store import atomic_write_text
 from fusion_bench.metrics.registry import get_metric
 
@@ -22,7 +22,8 @@ def published_score_rows(scores: pd.DataFrame, dataset: str, source: str) -> pd.
     names = {name: get_metric(name).name for name in scores["metric"].unique()}
     rows = pd.DataFrame({
         "method": scores["method"].astype(str), "dataset": dataset, "image": scores["image"].astype(str),
-        "metric": scores["metric"].map(names), "convention": "mefb", "value": scores["value"].astype(float),
+        "metric": scores["metric"].map(names), "convention": "mefb",
+        "storage": PUBLISHED_STORAGE, "value": scores["value"].astype(float),
         "config_hash": "", "code_version": "", "fuse_seconds": 0.0, "score_seconds": 0.0, "fused_path": "",
         "provenance": PUBLISHED_SCORES, "source": source, "error": "",
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),

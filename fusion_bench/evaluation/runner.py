@@ -50,20 +50,23 @@ class RunSummary:
 
 def pending(jobs: Sequence[Job], force: bool = False) -> list[Job]:
     """The work left: jobs whose per-image file is absent, and for images already scored on fewer metrics
-    than asked, a job for the missing metrics only (scoring the fused image already on disk). With
-    `force`, everything."""
+    than asked, a job for the missing metrics only. A job whose method's image is already on disk (the
+    lossless PNG of the same config and code version, or its stored file) scores it instead of fusing
+    again, so scoring under another convention or storage protocol never fuses twice. With `force`,
+    everything, fusing included."""
     if force:
         return list(jobs)
     todo = []
     for job in jobs:
         part = Path(job.part_path)
-        if not part.is_file():
-            todo.append(job)
-            continue
-        missing = tuple(name for name in job.metrics if name not in metrics_in(part))
-        if missing:
-            fused_exists = Path(job.fused_path).is_file()
-            todo.append(replace(job, metrics=missing, fuse=job.fuse and not fused_exists))
+        if part.is_file():
+            missing = tuple(name for name in job.metrics if name not in metrics_in(part))
+            if not missing:
+                continue
+            job = replace(job, metrics=missing)
+        if job.fuse and (Path(job.output_path).is_file() or Path(job.fused_path).is_file()):
+            job = replace(job, fuse=False)
+        todo.append(job)
     return todo
 
 

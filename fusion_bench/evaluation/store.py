@@ -2,10 +2,20 @@
 
 Layout under the results folder (`FUSION_BENCH_HOME/results` or `--out`):
 
-    parts/<dataset>/<method>/<convention>/<config_hash>_<code_version>/<image>.csv   one file per scored image
-    fused/<dataset>/<method>/<config_hash>/<image>.png                  the fused images that were scored
-    imported/<name>.csv                                                  imported published scores
-    results.csv                                                          all of the above merged (an export)
+    parts/<dataset>/<method>/<convention>/<storage>/<config_hash>_<code_version>/<image>.csv
+                                                one file per scored image (rows of one storage protocol)
+    fused/<dataset>/<method>/<config_hash>_<code_version>/<image>.png
+                                                the method's output, lossless (always kept)
+    fused/<dataset>/<method>/<config_hash>_<code_version>/<image>.jpg
+                                                the same image as `imwrite` stores it, for JPEG sources
+    imported/<name>.csv                         imported published scores
+    results.csv                                 all of the above merged (an export)
+
+The file a row scored is the one its storage protocol names (`fusion_bench.io.storage.stored_suffix`):
+the PNG, or the JPEG written from it. Both protocols share the PNG, so scoring a method's images under the
+other protocol never fuses again (`runner.pending`). A result's key (its part file) names the protocol,
+so switching a dataset's protocol starts new rows for that dataset only and leaves every other row where
+it is.
 
 Every file is written to a temporary name, fsync'ed and renamed, so a file either exists whole or not at
 all; "is this image done?" is a file-existence check, which keeps a warm re-run cheap.
@@ -24,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import COLUMNS
+from fusion_bench.evaluation.schema import COLUMNS, LEGACY_COLUMNS, LEGACY_STORAGE
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -41,15 +51,28 @@ def safe_name(name: str) -> str:
     return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
-def part_path(root: Path, dataset: str, method: str, convention: str, config_hash: str, code_version: str,
-              image: str) -> Path:
+def part_path(root: Path, dataset: str, method: str, convention: str, storage: str, config_hash: str,
+              code_version: str, image: str) -> Path:
     run = f"{config_hash}_{safe_name(code_version)}"
-    return (root / "parts" / safe_name(dataset) / safe_name(method) / convention / run
+    return (root / "parts" / safe_name(dataset) / safe_name(method) / convention / storage / run
             / f"{safe_name(image)}.csv")
 
 
-def fused_path(root: Path, dataset: str, method: str, config_hash: str, image: str) -> Path:
-    return root / "fused" / safe_name(dataset) / safe_name(method) / config_hash / f"{safe_name(image)}.png"
+def output_path(root: Path, dataset: str, method: str, config_hash: str, code_version: str, image: str) -> Path:
+    """The method's fused image as a lossless 8-bit PNG (keyed like its rows, so it is reused only by the
+    same config and code)."""
+    run = f"{config_hash}_{safe_name(code_version)}"
+    return root / "fused" / safe_name(dataset) / safe_name(method) / run / f"{safe_name(image)}.png"
+
+
+def stored_path(root: Path, dataset: str, method: str, config_hash: str, code_version: str, image: str,
+                storage: str, source: str | Path) -> Path:
+    """The file that is scored under `storage` for a pair whose first source is `source`: the PNG of
+    `output_path`, or a JPEG beside it."""
+    from fusion_bench.io.storage import stored_suffix
+
+    png = output_path(root, dataset, method, config_hash, code_version, image)
+    return png.with_suffix(stored_suffix(storage, source))
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
@@ -91,27 +114,39 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def _read_csv_files(paths: list[Path]) -> pd.DataFrame:
-    """Concatenate CSV files with the schema's header; faster than one `read_csv` per file."""
-    header = ",".join(COLUMNS)
-    buffer = io.StringIO()
-    buffer.write(header + "\n")
+    """Concatenate CSV files with the schema's header (or the header before the `storage` column, whose
+    rows get their storage from `LEGACY_STORAGE`); faster than one `read_csv` per file."""
+    headers = {",".join(COLUMNS): io.StringIO(), ",".join(LEGACY_COLUMNS): io.StringIO()}
+    for header, buffer in headers.items():
+        buffer.write(header + "\n")
     for path in paths:
         text = path.read_text(encoding="utf-8")
         first, _, body = text.partition("\n")
-        if first.strip() != header:
+        buffer = headers.get(first.strip())
+        if buffer is None:
             raise ValueError(f"{path}: header {first!r} is not the results schema; delete the file and re-run")
         buffer.write(body if body.endswith("\n") or not body else body + "\n")
-    buffer.seek(0)
-    return _read_table(buffer)
+    current, legacy = (buffer.getvalue() for buffer in headers.values())
+    frame = _read_table(io.StringIO(current))
+    if legacy.count("\n") > 1:
+        return pd.concat([frame, _legacy_table(io.StringIO(legacy))], ignore_index=True)
+    return frame
+
+
+def _legacy_table(source) -> pd.DataFrame:
+    frame = _read_table(source)
+    frame["storage"] = frame["provenance"].map(LEGACY_STORAGE).fillna("")
+    return frame[list(COLUMNS)]
 
 
 def _read_table(source) -> pd.DataFrame:
     """Parse results CSV text: names stay strings ("001" is not 1), empty text columns are "" not NaN."""
     frame = pd.read_csv(source, keep_default_na=False, na_values=[""],
                         dtype={"image": str, "method": str, "dataset": str, "config_hash": str, "code_version": str,
-                               "fused_path": str, "source": str, "error": str})
-    for column in ("error", "fused_path", "source", "config_hash", "code_version"):
-        frame[column] = frame[column].fillna("")
+                               "fused_path": str, "source": str, "error": str, "storage": str})
+    for column in ("error", "fused_path", "source", "config_hash", "code_version", "storage"):
+        if column in frame:  # results written before the `storage` column have none
+            frame[column] = frame[column].fillna("")
     return frame
 
 
@@ -120,7 +155,9 @@ def load_results(path: Path) -> pd.DataFrame:
     `results.csv`, in the schema's columns."""
     path = Path(path)
     if path.is_file():
-        return _read_table(path)
+        with open(path, encoding="utf-8") as handle:
+            legacy = handle.readline().strip() == ",".join(LEGACY_COLUMNS)
+        return _legacy_table(path) if legacy else _read_table(path)
     paths = sorted((path / "parts").rglob("*.csv")) + sorted((path / "imported").glob("*.csv"))
     return _read_csv_files(paths)
 

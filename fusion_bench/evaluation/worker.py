@@ -1,4 +1,5 @@
-"""Execute one `Job`: fuse (if asked), write the fused PNG, score it, return its result rows.
+"""Execute one `Job`: fuse (if asked) and keep the fused image as a PNG, store it under the job's storage
+protocol (`fusion_bench.io.storage`), read the stored file back, score it, return its result rows.
 
 Runs in worker processes; fusers are built once per process and reused. A failure of the method or of a
 metric on this image becomes an `error` on its rows instead of an exception, so one bad image does not
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import torch
 
 from fusion_bench.errors import ImageFormatError
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.io.images import read_image, write_png
+from fusion_bench.io.storage import store_fused
 from fusion_bench.metrics.registry import compute_metrics
 from fusion_bench.models.base import Fuser
 from fusion_bench.models.registry import create_method
@@ -49,22 +52,33 @@ def _read_sources(job: Job, channels: str | None) -> list[torch.Tensor]:
 
 
 def fuse_job(job: Job) -> float:
-    """Fuse the job's sources with its method and write the PNG; returns the fusing seconds."""
+    """Fuse the job's sources with its method, keep the lossless PNG and store the image under the job's
+    protocol; returns the fusing seconds."""
     fuser = _fuser(job)
     wanted = None if fuser.info.channels == "any" else fuser.info.channels
     sources = _read_sources(job, wanted)
     start = time.perf_counter()
     fused = fuser.fuse(sources)
     seconds = time.perf_counter() - start
-    write_png(fused, job.fused_path)
+    write_png(fused, job.output_path)
+    if job.fused_path != job.output_path:
+        store_fused(fused, job.fused_path, job.storage)
     return seconds
+
+
+def stored_file(job: Job) -> str:
+    """The job's file to score, written from its lossless PNG under its protocol if it is not there yet
+    (a method's images scored again under another protocol)."""
+    if job.output_path and not Path(job.fused_path).is_file() and Path(job.output_path).is_file():
+        store_fused(read_image(job.output_path).tensor, job.fused_path, job.storage)
+    return job.fused_path
 
 
 def run_job(job: Job) -> list[dict]:
     """All result rows of one job (one per metric); errors are recorded in the rows, never raised."""
     base = {
         "method": job.method, "dataset": job.dataset, "image": job.image, "convention": job.convention,
-        "config_hash": job.config_hash, "code_version": job.code_version, "fused_path": job.fused_path,
+        "storage": job.storage, "config_hash": job.config_hash, "code_version": job.code_version, "fused_path": job.fused_path,
         "provenance": job.provenance, "source": job.source,
     }
     fuse_seconds = 0.0
@@ -73,7 +87,7 @@ def run_job(job: Job) -> list[dict]:
         if job.fuse:
             fuse_seconds = fuse_job(job)
         sources = _read_sources(job, None)
-        fused = read_image(job.fused_path).tensor
+        fused = read_image(stored_file(job)).tensor
     except Exception as exc:  # noqa: BLE001 - any failure of one method on one image is that image's result
         fatal = _one_line(exc)
     rows = []
