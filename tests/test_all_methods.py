@@ -38,7 +38,7 @@ def _fuse_via_cli(name: str, sources: list[torch.Tensor], folder: Path) -> np.nd
     paths = [write_png(source, folder / f"source_{index}.png") for index, source in enumerate(sources)]
     out = folder / "fused.png"
     inputs = ["--a", str(paths[0]), "--b", str(paths[1])] if len(paths) == 2 else ["--inputs", *map(str, paths)]
-    assert main(["fuse", "--method", name, *inputs, "--out", str(out)]) == 0
+    assert main(["--threads", "1", "fuse", "--method", name, *inputs, "--out", str(out)]) == 0
     return np.asarray(read_image(out).tensor.numpy() * 255.0).round().astype(np.uint8)
 
 
