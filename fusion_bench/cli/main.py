@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from fusion_bench import __version__
 from fusion_bench.cli.environment import conflicting_distribution_warning
-from fusion_bench.cli.threads import process_threads
+from fusion_bench.cli.threads import apply_threads, process_settings
 from fusion_bench.errors import FusionBenchError, UsageProblem
 
 # Command → (module defining `add_parser(subparsers)`, which registers the command with `func(args) -> int`;
@@ -74,8 +74,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fusion-bench {__version__}")
     parser.add_argument("--threads", type=_positive_int, metavar="N",
-                        help="torch/OpenMP threads (default: the CPUs not busy with other work, from the load "
-                        "average; OMP_NUM_THREADS if set)")
+                        help="torch/OpenMP threads (default: OMP_NUM_THREADS if set, else the CPUs found idle "
+                        "when the command starts, at least 1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers.required = True
     for name, (module_name, help_line) in COMMANDS.items():
@@ -107,6 +107,11 @@ def _quiet_broken_pipe() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    with process_settings():  # before the command's module is imported: it may load torch
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = build_parser(command_name(argv)).parse_args(argv)
     except UsageError as exc:
@@ -116,10 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        with process_threads(args.threads):
-            code = int(args.func(args) or 0)
-            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
-            return code
+        apply_threads(args.threads)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
     except BrokenPipeError:
         return _quiet_broken_pipe()
     except UsageProblem as exc:

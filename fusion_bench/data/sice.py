@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from fusion_bench.data import folder
 from fusion_bench.data.layout import image_files, natural_key, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError, ImageReadError
+from fusion_bench.io.atomic import atomic_write_text
 from fusion_bench.paths import home_dir
 
 PARTS = ("Dataset_Part1", "Dataset_Part2")
@@ -126,11 +125,7 @@ class LuminanceCache:
         if not self.changed:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self.values, out)
-            os.replace(tmp, self.path)
+            atomic_write_text(self.path, json.dumps(self.values), fsync=False)
         except OSError:
             return
         self.changed = False

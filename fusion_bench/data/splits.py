@@ -6,14 +6,13 @@ File: `{"dataset": ..., "seed": ..., "val_fraction": ..., "train": [names], "val
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from fusion_bench.errors import ConfigError, DatasetError
+from fusion_bench.io.atomic import atomic_write_text
 
 
 def make_split(names: Sequence[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
@@ -49,9 +48,5 @@ def load_or_create_split(path: Path, dataset: str, names: Sequence[str], val_fra
         return train, val
     train, val = make_split(names, val_fraction, seed)
     payload = {"dataset": dataset, "seed": seed, "val_fraction": val_fraction, "train": train, "val": val}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(payload, out, indent=1)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, indent=1))
     return train, val

@@ -26,15 +26,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from fusion_bench.evaluation.schema import COLUMNS, LEGACY_COLUMNS, LEGACY_STORAGE
+from fusion_bench.io.atomic import atomic_write_text
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -73,22 +72,6 @@ def stored_path(root: Path, dataset: str, method: str, config_hash: str, code_ve
 
     png = output_path(root, dataset, method, config_hash, code_version, image)
     return png.with_suffix(stored_suffix(storage, source))
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write `text` to `path` via a temporary file in the same folder, fsync, rename (atomic on POSIX)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def rows_to_csv(rows: Iterable[dict]) -> str:

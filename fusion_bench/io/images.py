@@ -18,6 +18,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fusion_bench.errors import ImageFormatError, ImageReadError
+from fusion_bench.io.atomic import atomic_write
 
 Channels = Literal["rgb", "gray"]
 SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -166,6 +167,8 @@ def read_image(path: str | Path, channels: Channels | None = None) -> LoadedImag
         ImageFormatError: wrong channel count or unsupported sample type.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ImageReadError(f"{path}: is a directory, not an image file")
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     try:
@@ -219,9 +222,6 @@ def write_png(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Path
 
     Values are clipped to [0, 1] and rounded to nearest. NaN/Inf is an error.
     """
-    import os
-    import tempfile
-
     import cv2
 
     path = Path(path)
@@ -233,14 +233,8 @@ def write_png(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Path
         data = np.floor(np.clip(_to_hwc(image), 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
     if data.ndim == 3:
         data = np.ascontiguousarray(data[..., ::-1])  # RGB -> BGR for OpenCV
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent, prefix=f".{path.stem}.")
-    os.close(fd)
-    try:
-        if not cv2.imwrite(tmp, data):
+    def save(tmp: Path) -> None:
+        if not cv2.imwrite(str(tmp), data):
             raise ImageReadError(f"{path}: could not write PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return atomic_write(path, save, suffix=".png")
