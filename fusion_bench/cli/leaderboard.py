@@ -1,4 +1,12 @@
-"""`fusion-bench leaderboard [--results DIR] [--out leaderboard/]`: Markdown tables, CSVs and figures."""
+"""`fusion-bench leaderboard [--results DIR] [--out DIR] [--force] [--note TEXT] [--json]`: Markdown tables,
+CSVs and figures from a results folder.
+
+Writes into FUSION_BENCH_HOME/leaderboard unless `--out` says where: the repository's committed
+`leaderboard/` is regenerated only on purpose (`--out leaderboard/`, or `make reproduce-table`). The
+output folder is the leaderboard's own: pages it wrote before and does not write now are removed. A
+results folder with fewer than 10 scored images is refused unless `--force`: a leaderboard of a few
+images ranks noise, and one of none would only empty the output folder.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +15,42 @@ from pathlib import Path
 
 from fusion_bench.cli.output import info, print_json
 from fusion_bench.errors import UsageProblem
-from fusion_bench.leaderboard.build import build_leaderboard
-from fusion_bench.paths import results_dir
+from fusion_bench.paths import home_dir, results_dir
+
+# Fewer scored (dataset, method, image) results than this are refused without --force.
+MIN_IMAGES = 10
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("leaderboard", help="write the leaderboard from a results folder",
-                                   description=__doc__)
+    parser = subparsers.add_parser("leaderboard", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
-    parser.add_argument("--out", type=Path, default=Path("leaderboard"), help="output folder (default leaderboard/)")
+    parser.add_argument("--out", type=Path,
+                        help="output folder (default FUSION_BENCH_HOME/leaderboard; the committed one: --out leaderboard/)")
+    parser.add_argument("--force", action="store_true",
+                        help=f"write even from a results folder with fewer than {MIN_IMAGES} scored images")
     parser.add_argument("--note", default="", help="text added to the README's header (e.g. what a run left out)")
     parser.add_argument("--json", action="store_true", help="list the files written as JSON on stdout")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    results = args.results or results_dir()
-    if not results.is_dir():
-        raise UsageProblem(f"{results}: no results folder; run `fusion-bench evaluate` first or pass --results")
-    pages = build_leaderboard(results, args.out, args.note)
+    from fusion_bench.evaluation.store import load_results
+    from fusion_bench.leaderboard.build import write_leaderboard
+
+    results_root = args.results or results_dir()
+    out = args.out or home_dir() / "leaderboard"
+    if not results_root.exists():
+        raise UsageProblem(f"{results_root}: no results folder; run `fusion-bench evaluate` first or pass --results")
+    results = load_results(results_root)
+    images = len(results[["dataset", "method", "image"]].drop_duplicates())
+    if images < MIN_IMAGES and not args.force:
+        raise UsageProblem(f"{results_root}: {len(results)} result rows, {images} scored images; a leaderboard "
+                           f"needs at least {MIN_IMAGES} (run `fusion-bench evaluate`, or pass --force to write "
+                           f"{out} anyway)")
+    pages = write_leaderboard(results, out, args.note)
     if args.json:
         print_json([str(page) for page in pages])
     else:
-        info(f"{args.out}: wrote {len(pages)} pages")
+        info(f"{out}: wrote {len(pages)} pages")
     return 0

@@ -6,6 +6,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from fusion_bench.errors import FusionBenchError
 from fusion_bench.evaluation.conventions import convention_evidence, dataset_convention
 from fusion_bench.evaluation.schema import PUBLISHED_SCORES
@@ -41,7 +43,12 @@ def _coverage(computed: list[str]) -> str:
 def build_leaderboard(results_root: Path, out: Path, note: str = "") -> list[Path]:
     """Load every row under `results_root` and write the leaderboard into `out`; `note` is added to the
     README's header (e.g. what a partial run left out)."""
-    results = load_results(results_root)
+    return write_leaderboard(load_results(results_root), out, note)
+
+
+def write_leaderboard(results: pd.DataFrame, out: Path, note: str = "") -> list[Path]:
+    """Write the leaderboard of the rows `results` (`load_results`'s table) into `out` (see
+    `build_leaderboard`)."""
     datasets = sorted(results["dataset"].unique())
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     scored_here = select_runs(results)  # the runs the pages show (older runs stay on disk, unshown)
