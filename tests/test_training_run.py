@@ -25,28 +25,108 @@ TINY = REPO / "experiments" / "tiny.yaml"
 
 
 def _losses(run_dir: Path, version: str = "") -> dict[int, float]:
+    return {step: float(row["train/loss"]) for step, row in _csv_rows(run_dir, version) if row.get("train/loss")}
+
+
+def _csv_rows(run_dir: Path, version: str = "") -> list[tuple[int, dict[str, str]]]:
     with open(run_dir / "csv" / version / "metrics.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {int(row["step"]): float(row["train/loss"]) for row in rows if row.get("train/loss")}
+        return [(int(row["step"]), row) for row in csv.DictReader(handle)]
 
 
-def test_train_checkpoints_resumes_with_identical_next_step_and_logs(tmp_path: Path) -> None:
-    full, resumed = tmp_path / "full", tmp_path / "resumed"
-    assert main(["train", str(TINY), f"run_dir={full}", "trainer.max_steps=3", "trainer.keep_checkpoints=-1"]) == 0
-    checkpoint = full / "checkpoints" / "step000002.ckpt"
-    assert checkpoint.is_file() and (full / "checkpoints" / "last.ckpt").is_file()
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    assert saved["global_step"] == 2 and saved["data_state"]["samples_consumed"] == 4
-    assert any(key.startswith("ema_network.") for key in saved["state_dict"]) and saved["optimizer_states"]
+def _train(run_dir: Path, *overrides: str) -> list[tuple[int, list[int]]]:
+    """Train TINY for 3 steps on one thread, with a cosine LR (it changes every step) and two blocks (the
+    second one drops paths, drawing from torch's global generator); returns, per training step, (global
+    step, indices of the samples in its batch), read from the batch names ("<image>#<k>")."""
+    seen: list[tuple[int, list[int]]] = []
+    original = FusionModule.training_step
 
-    assert main(["train", str(TINY), f"run_dir={resumed}", "trainer.max_steps=3", f"resume={checkpoint}"]) == 0
-    full_losses, resumed_losses = _losses(full), _losses(resumed, "resume000002")
-    assert sorted(resumed_losses) == [2]  # only the step after the checkpoint was run
-    assert resumed_losses[2] == pytest.approx(full_losses[2], rel=1e-6, abs=1e-7)
+    def recording(self: FusionModule, batch: dict, batch_idx: int) -> torch.Tensor:
+        seen.append((self.global_step, [int(name.rsplit("#", 1)[1]) for name in batch["name"]]))
+        return original(self, batch, batch_idx)
 
-    # Resolved config beside the run; offline W&B run files; CSV with validation metrics; fused images.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FusionModule, "training_step", recording)
+        code = main(["--threads", "1", "train", str(TINY), f"run_dir={run_dir}", "trainer.max_steps=3",
+                     "optim.scheduler=cosine", "model.config.depths=[2]", *overrides])
+    assert code == 0
+    return seen
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """An uninterrupted 3-step run keeping every checkpoint, and a run resumed from its step-2 checkpoint."""
+    root = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FUSION_BENCH_HOME", str(root / "home"))
+        patch.setenv("WANDB_MODE", "offline")
+        full_seen = _train(root / "full", "trainer.keep_checkpoints=-1")
+        resumed_seen = _train(root / "resumed", f"resume={root / 'full' / 'checkpoints' / 'step000002.ckpt'}")
+    return {"full": root / "full", "resumed": root / "resumed", "full_seen": full_seen,
+            "resumed_seen": resumed_seen, "root": root}
+
+
+def _checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _state_differences(expected: dict, actual: dict) -> list[str]:
+    """Every entry of the training state in which two Lightning checkpoints differ (bit for bit): weights and
+    EMA weights, Adam's moments and step per parameter, optimiser hyper-parameters (the current LR), the LR
+    scheduler, the step, the data position, the random generator and the loops' progress."""
+    differences = []
+    weights, other = expected["state_dict"], actual["state_dict"]
+    differences += [f"state_dict: {key} missing or extra" for key in sorted(set(weights) ^ set(other))]
+    differences += [f"state_dict[{key}]" for key in sorted(set(weights) & set(other))
+                    if not torch.equal(weights[key], other[key])]
+    for index, (mine, theirs) in enumerate(zip(expected["optimizer_states"], actual["optimizer_states"],
+                                               strict=True)):
+        if mine["param_groups"] != theirs["param_groups"]:
+            differences.append(f"optimizer {index} param_groups: {mine['param_groups']} != {theirs['param_groups']}")
+        if sorted(mine["state"]) != sorted(theirs["state"]):
+            differences.append(f"optimizer {index}: state of parameters {sorted(mine['state'])} != "
+                               f"{sorted(theirs['state'])}")
+            continue
+        for parameter, moments in mine["state"].items():
+            for name in ("step", "exp_avg", "exp_avg_sq"):
+                if not torch.equal(moments[name], theirs["state"][parameter][name]):
+                    differences.append(f"optimizer {index} parameter {parameter} {name}")
+    for key in ("lr_schedulers", "global_step", "data_state", "loops"):
+        if expected[key] != actual[key]:
+            differences.append(f"{key}: {expected[key]} != {actual[key]}")
+    if not torch.equal(expected["rng_state"], actual["rng_state"]):
+        differences.append("rng_state")
+    return differences
+
+
+def test_resumed_run_has_the_full_state_of_the_uninterrupted_run(runs: dict) -> None:
+    checkpoint = _checkpoint(runs["full"] / "checkpoints" / "step000002.ckpt")
+    assert checkpoint["global_step"] == 2 and checkpoint["data_state"]["samples_consumed"] == 4
+    assert any(key.startswith("ema_network.") for key in checkpoint["state_dict"])
+    full, resumed = (_checkpoint(runs[name] / "checkpoints" / "last.ckpt") for name in ("full", "resumed"))
+    assert full["global_step"] == resumed["global_step"] == 3
+    assert full["optimizer_states"][0]["state"] and full["lr_schedulers"][0]["last_epoch"] == 3
+    assert _state_differences(full, resumed) == []
+    # The data position: the resumed run trained only step 2, on the samples the uninterrupted run used there.
+    assert runs["full_seen"] == [(0, [0, 1]), (1, [2, 3]), (2, [4, 5])]
+    assert runs["resumed_seen"] == runs["full_seen"][2:]
+    full_losses, resumed_losses = _losses(runs["full"]), _losses(runs["resumed"], "resume000002")
+    assert sorted(resumed_losses) == [2] and resumed_losses[2] == full_losses[2]
+
+
+def test_state_comparison_sees_a_lost_optimiser_state_and_a_lost_ema_update(runs: dict) -> None:
+    full = _checkpoint(runs["full"] / "checkpoints" / "last.ckpt")
+    lost = _checkpoint(runs["full"] / "checkpoints" / "last.ckpt")
+    lost["optimizer_states"][0]["state"][5]["exp_avg"].zero_()
+    lost["state_dict"]["ema_network.inconv1.weight"] += 1e-7
+    lost["lr_schedulers"][0]["last_epoch"] = 2
+    found = _state_differences(full, lost)
+    assert found[0] == "state_dict[ema_network.inconv1.weight]"
+    assert found[1] == "optimizer 0 parameter 5 exp_avg" and found[2].startswith("lr_schedulers:")
+
+
+def test_train_writes_config_logs_images_and_an_exportable_ema(runs: dict, tmp_path: Path) -> None:
+    full = runs["full"]
     assert "max_steps: 3" in (full / "config.yaml").read_text()
-    assert list((full / "wandb").glob("offline-run-*/run-*.wandb"))
     header = (full / "csv" / "metrics.csv").read_text().splitlines()[0]
     for column in ("train/loss", "train/nmi", "val/EN", "val/PSNR_ref"):
         assert column in header
@@ -65,7 +145,10 @@ def test_train_checkpoints_resumes_with_identical_next_step_and_logs(tmp_path: P
     network = build_mgdn(MGDNConfig.from_dict(summary["model"]["config"]))
     network.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     reference = build_mgdn(MGDNConfig.from_dict(summary["model"]["config"]))
-    reference.load_state_dict(torch.load(full / "ema_weights.pth", weights_only=True), strict=True)
+    ema = torch.load(full / "ema_weights.pth", weights_only=True)
+    reference.load_state_dict(ema, strict=True)
+    last = _checkpoint(full / "checkpoints" / "last.ckpt")["state_dict"]
+    assert all(torch.equal(value, last[f"ema_network.{key}"]) for key, value in ema.items())
     a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     with torch.no_grad():
         assert torch.allclose(network.eval()([a, b]), reference.eval()([a, b]), atol=2e-3)

@@ -176,9 +176,14 @@ class FusionModule(L.LightningModule):
             self.log(f"train/{name}", value, batch_size=batch_size)
         return total
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # The EMA follows each step here, not in `on_train_batch_end`: Lightning runs the checkpoint
+        # callback's `on_train_batch_end` before the module's, so a step checkpoint would hold an EMA one
+        # update behind its weights, and a run resumed from it would miss that update. Lightning counts
+        # the step in `global_step` once this hook returns.
         if self.ema_network is not None:
-            update_ema(self.ema_network, self.network, self.optim.ema_decay, self.global_step)
+            update_ema(self.ema_network, self.network, self.optim.ema_decay, self.global_step + 1)
 
     def configure_optimizers(self) -> dict:
         if not self.trainable or self.loss is None:

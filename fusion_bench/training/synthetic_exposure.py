@@ -281,4 +281,8 @@ class SyntheticExposureDataModule(L.LightningDataModule):
         self.setup("validate")
         if not len(self.val_set):
             raise ConfigError("data.val_fraction=0 leaves no validation scene; set it > 0")
-        return DataLoader(self.val_set, batch_size=1, collate_fn=collate_single, num_workers=0)
+        # Its own generator too: an iterator over a loader without one draws its base seed from torch's
+        # global generator, which validation would then move between a step checkpoint and the next
+        # step's drop path, so a run resumed from that checkpoint would drop other paths.
+        return DataLoader(self.val_set, batch_size=1, collate_fn=collate_single, num_workers=0,
+                          generator=torch.Generator().manual_seed(self.config.seed))
