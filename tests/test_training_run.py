@@ -4,6 +4,8 @@ logs, config errors before training, DDP with two processes, and classical metho
 from __future__ import annotations
 
 import csv
+import json
+import math
 import os
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from fusion_bench.cli.main import main
 from fusion_bench.errors import ConfigError
 from fusion_bench.models.registry import create_method
 from fusion_bench.training.module import FusionModule
+from wandb_records import records
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = REPO / "experiments" / "tiny.yaml"
@@ -152,6 +155,55 @@ def test_train_writes_config_logs_images_and_an_exportable_ema(runs: dict, tmp_p
     a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     with torch.no_grad():
         assert torch.allclose(network.eval()([a, b]), reference.eval()([a, b]), atol=2e-3)
+
+
+def _wandb_log(run_dir: Path) -> tuple[dict, list[dict], list]:
+    """(config, history rows, run records) of the run's offline W&B transaction log."""
+    logs = list((run_dir / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(logs) == 1, logs
+    config: dict = {}
+    history: list[dict] = []
+    run_records = []
+    for record in records(logs[0]):
+        kind = record.WhichOneof("record_type")
+        if kind == "config":
+            config.update({item.key: json.loads(item.value_json) for item in record.config.update})
+        elif kind == "history":
+            history.append({item.key or "/".join(item.nested_key): json.loads(item.value_json)
+                            for item in record.history.item})
+        elif kind == "run":
+            run_records.append(record.run)
+    return config, history, run_records
+
+
+def test_wandb_logged_the_config_losses_learning_rates_and_validation(runs: dict) -> None:
+    config, history, run_records = _wandb_log(runs["full"])
+    assert [(run.display_name, run.project) for run in run_records] == [("tiny", "fusion_bench")]
+    assert config["name"] == "tiny" and config["seed"] == 0 and config["metrics"] == ["EN", "SF"]
+    assert config["trainer"]["max_steps"] == 3 and config["model"]["config"]["depths"] == [2]
+    assert config["optim"]["scheduler"] == "cosine" and config["optim"]["lr"] == 2e-4
+    assert [row["_step"] for row in history] == list(range(len(history)))
+
+    def logged(key: str) -> dict[int, float]:
+        rows = [row for row in history if key in row]
+        steps = [row["trainer/global_step"] for row in rows]
+        assert len(set(steps)) == len(steps), f"{key} logged twice at a step: {steps}"
+        return {row["trainer/global_step"]: row[key] for row in rows}
+
+    # Every loss term at every step, the values the CSV log has.
+    csv_rows = _csv_rows(runs["full"])
+    for key in ("train/loss", "train/ssim", "train/intensity", "train/gradient", "train/nmi"):
+        assert logged(key) == {step: float(row[key]) for step, row in csv_rows if row[key]}, key
+        assert sorted(logged(key)) == [0, 1, 2]
+    # The learning rate of each step follows the cosine schedule from 2e-4 to 1e-6 over 3 steps.
+    expected_lr = {t: 1e-6 + (2e-4 - 1e-6) * (1 + math.cos(math.pi * t / 3)) / 2 for t in range(3)}
+    assert logged("lr-Adam") == pytest.approx(expected_lr, rel=1e-12)
+    # One validation (after step 2): the metrics and the reference scores, as in the CSV, and one image.
+    for key in ("val/EN", "val/SF", "val/PSNR_ref", "val/SSIM_ref"):
+        values = logged(key)
+        assert list(values.values()) == [float(row[key]) for _, row in csv_rows if row[key]], key
+    images = [key for row in history for key in row if key.startswith("val/fused/") and key.endswith("/_type")]
+    assert len(images) == 1 and [row[images[0]] for row in history if images[0] in row] == ["images/separated"]
 
 
 @pytest.mark.parametrize(("override", "named"), [
