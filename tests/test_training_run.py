@@ -1,5 +1,7 @@
-"""`fusion-bench train` end to end on CPU with a tiny MGDN: checkpoints, exact resume, offline W&B + CSV
-logs, config errors before training, DDP with two processes, and classical methods in test / predict."""
+"""`fusion-bench train` end to end on CPU with a tiny MGDN: a resumed run's full state against the
+uninterrupted run's, what W&B logged (read from its offline log) against the CSV, the exported EMA, config
+errors before training, DDP with two processes (data split, gradient all-reduce), and classical methods in
+test / predict."""
 
 from __future__ import annotations
 
@@ -224,19 +226,33 @@ def test_invalid_config_fails_before_training_naming_the_key(tmp_path: Path, cap
 
 
 @pytest.mark.slow
-def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
+def test_ddp_two_cpu_processes_split_the_data_and_synchronise_gradients(tmp_path: Path) -> None:
+    """Two gloo processes, 2 steps of batch 2, probed by tests/ddp_probe.py: the ranks draw disjoint samples
+    that together are the stream's first 8; their local gradients differ; after backward both hold their
+    mean; after each step their parameters are equal."""
     run_dir = tmp_path / "ddp"
     env = {**os.environ, "WANDB_MODE": "offline"}
     result = subprocess.run(
-        [sys.executable, "-m", "fusion_bench.cli.main", "train", str(TINY), f"run_dir={run_dir}",
-         "trainer.strategy=ddp", "trainer.devices=2", "trainer.accelerator=cpu", "trainer.max_steps=2",
-         "logger.wandb=false", "trainer.threads=1"],
+        [sys.executable, str(REPO / "tests" / "ddp_probe.py"), "--threads", "1", "train", str(TINY),
+         f"run_dir={run_dir}", "trainer.strategy=ddp", "trainer.devices=2", "trainer.accelerator=cpu",
+         "trainer.max_steps=2", "logger.wandb=false", "trainer.threads=1"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     saved = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert saved["global_step"] == 2
     assert saved["data_state"]["samples_consumed"] == 2 * 2 * 2  # steps × batch × processes
+
+    ranks = [torch.load(run_dir / "probe" / f"rank{rank}.pt", weights_only=False) for rank in (0, 1)]
+    assert [probe["samples"] for probe in ranks] == [[[0, 2], [4, 6]], [[1, 3], [5, 7]]]
+    for step in range(2):
+        local = [probe["local_gradient"][step] for probe in ranks]
+        assert not torch.allclose(local[0], local[1], rtol=1e-3, atol=0), f"step {step}: same local gradients"
+        synced = [probe["gradient"][step] for probe in ranks]
+        assert torch.equal(synced[0], synced[1]), f"step {step}: gradients differ after backward"
+        assert torch.allclose(synced[0], (local[0] + local[1]) / 2, rtol=1e-5, atol=1e-8), step
+        assert torch.equal(ranks[0]["parameters"][step], ranks[1]["parameters"][step]), step
+    assert not torch.equal(ranks[0]["parameters"][0], ranks[0]["parameters"][1])
 
 
 def _folder_dataset(root: Path) -> Path:
