@@ -59,5 +59,5 @@ def test_mefb_import_reproduces_published_averages(data_root: Path, tmp_path: Pa
     table = page.split("\n\n")[4]  # caption, table
     assert sum(PUBLISHED_SCORES in line for line in table.splitlines()) == 21
     assert "Mean over the 100 images of MEFB" in page
-    mean_csv = pd.read_csv(tmp_path / "lb" / "csv" / "MEFB_mefb_mean.csv", index_col=[0, 1])
+    mean_csv = pd.read_csv(tmp_path / "lb" / "csv" / "MEFB_mefb_imwrite_mean.csv", index_col=[0, 1])
     assert np.isclose(mean_csv.loc[("MEFNet", PUBLISHED_SCORES), "SD"], 55.7523, atol=1e-4)

@@ -32,7 +32,7 @@ def make_results(tmp_path: Path | None = None, dataset: str = "Lytro") -> pd.Dat
                 fused = str(write_png(torch.full((1, 3, 16, 16), 0.1 * (index + 1)), tmp_path / f"{method}_{image}.png"))
             for metric, values in metrics.items():
                 rows.append({"method": method, "dataset": dataset, "image": image, "metric": metric,
-                             "convention": "mefb", "value": values[index], "config_hash": "abc",
+                             "convention": "mefb", "storage": "imwrite", "value": values[index], "config_hash": "abc",
                              "code_version": "0.1.0", "fuse_seconds": 0.1, "score_seconds": 0.01,
                              "fused_path": fused, "provenance": provenance, "source": "",
                              "error": "", "timestamp": "2026-01-01T00:00:00+00:00"})
@@ -92,10 +92,11 @@ def test_generate_writes_pages_csv_and_figures(tmp_path: Path):
     assert [page.name for page in pages] == ["README.md", "Lytro.md", "MEFB.md"]
     lytro = (out / "Lytro.md").read_text()
     assert "Mean over the 2 images of Lytro" in lytro and "`mefb` convention" in lytro and "Lytro note" in lytro
-    assert "figures/Lytro_mefb_qualitative.png" in lytro and "figures/Lytro_mefb_distributions.png" in lytro
-    for name in ("Lytro_mefb_qualitative.png", "Lytro_mefb_distributions.png", "MEFB_mefb_distributions.png"):
+    assert "figures/Lytro_mefb_imwrite_qualitative.png" in lytro and "figures/Lytro_mefb_imwrite_distributions.png" in lytro
+    for name in ("Lytro_mefb_imwrite_qualitative.png", "Lytro_mefb_imwrite_distributions.png",
+                 "MEFB_mefb_imwrite_distributions.png"):
         assert (out / "figures" / name).stat().st_size > 1000
-    mean_csv = pd.read_csv(out / "csv" / "Lytro_mefb_mean.csv")
+    mean_csv = pd.read_csv(out / "csv" / "Lytro_mefb_imwrite_mean.csv")
     assert mean_csv["EN"].tolist() == pytest.approx([7.1, 7.6, 6.1])
     readme = (out / "README.md").read_text()
     assert "test header" in readme and "[Lytro.md](Lytro.md)" in readme
@@ -142,7 +143,7 @@ def test_cost_of_the_runs_shown(tmp_path: Path):
     imported = results[results["method"] == "ASR"].assign(method="MEFB-X", provenance=PUBLISHED_SCORES)
     timing = timing_table(select_runs(pd.concat([results, old, imported], ignore_index=True)))
     assert sorted(timing.index.get_level_values("method")) == ["ASR", "gff", "mgdn-mff"]  # no imported scores
-    gff = timing.loc[("Lytro", "gff", "mefb")]
+    gff = timing.loc[("Lytro", "gff", "mefb", "imwrite")]
     assert gff["images"] == 2 and gff["fuse_s"] == pytest.approx(0.2)  # the newer run, fused once per image
     assert gff["score_s/img"] == pytest.approx(0.04)  # 4 metrics × 0.01 s
     generate(results, tmp_path / "lb", conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
@@ -225,14 +226,14 @@ def test_regenerating_removes_what_the_previous_generation_wrote_and_this_one_do
     out = tmp_path / "lb"
     both = pd.concat([make_results(), make_results(dataset="MEFB")], ignore_index=True)
     generate(both, out, conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
-    assert (out / "MEFB.md").is_file() and (out / "csv" / "MEFB_mefb_mean.csv").is_file()
-    assert (out / "figures" / "MEFB_mefb_distributions.png").is_file()
+    assert (out / "MEFB.md").is_file() and (out / "csv" / "MEFB_mefb_imwrite_mean.csv").is_file()
+    assert (out / "figures" / "MEFB_mefb_imwrite_distributions.png").is_file()
     (out / "NOTES.md").write_text("mine")
     (out / "csv" / "extra.csv").write_text("mine")
     generate(make_results(), out, conventions={"Lytro": "mefb"}, higher_is_better=DIRECTIONS)
-    assert not (out / "MEFB.md").exists() and not (out / "csv" / "MEFB_mefb_mean.csv").exists()
-    assert not (out / "figures" / "MEFB_mefb_distributions.png").exists()
-    assert (out / "Lytro.md").is_file() and (out / "csv" / "Lytro_mefb_mean.csv").is_file()
+    assert not (out / "MEFB.md").exists() and not (out / "csv" / "MEFB_mefb_imwrite_mean.csv").exists()
+    assert not (out / "figures" / "MEFB_mefb_imwrite_distributions.png").exists()
+    assert (out / "Lytro.md").is_file() and (out / "csv" / "Lytro_mefb_imwrite_mean.csv").is_file()
     assert (out / "NOTES.md").read_text() == "mine" and (out / "csv" / "extra.csv").read_text() == "mine"
     assert "MEFB.md" not in (out / ".generated").read_text().split()
 

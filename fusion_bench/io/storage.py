@@ -20,15 +20,13 @@ protocol (`STORAGE_PROTOCOLS`):
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from fusion_bench.errors import ImageFormatError, UnknownNameError
+from fusion_bench.io.atomic import atomic_write
 from fusion_bench.io.images import _to_hwc, to_uint8, write_png
 
 IMWRITE = "imwrite"
@@ -67,19 +65,6 @@ def stored_suffix(protocol: str, source: str | Path) -> str:
     return ".png"
 
 
-def _atomic(path: Path, save: Callable[[Path], None]) -> Path:
-    """Run `save(temporary path)` in `path`'s folder, then rename onto `path` (a reader sees the whole file
-    or none). The temporary file is created by `save` with an ordinary open, so it gets the umask's mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def write_jpeg(image: np.ndarray, path: str | Path) -> Path:
     """Write an (H, W) or (H, W, 3) uint8 image as MATLAB `imwrite` writes JPEG by default: quality 75,
     4:2:0 chroma subsampling (grey images have one component). Atomic."""
@@ -88,7 +73,7 @@ def write_jpeg(image: np.ndarray, path: str | Path) -> Path:
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] != 3):
         raise ImageFormatError(f"{path}: JPEG needs an (H, W) or (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
     picture = Image.fromarray(np.ascontiguousarray(image), mode="L" if image.ndim == 2 else "RGB")
-    return _atomic(Path(path), lambda tmp: picture.save(tmp, format="JPEG", **IMWRITE_JPEG_OPTIONS))
+    return atomic_write(path, lambda tmp: picture.save(tmp, format="JPEG", **IMWRITE_JPEG_OPTIONS))
 
 
 def write_tiff(image: np.ndarray, path: str | Path) -> Path:
@@ -98,7 +83,7 @@ def write_tiff(image: np.ndarray, path: str | Path) -> Path:
     if image.dtype not in (np.uint8, np.uint16):
         raise ImageFormatError(f"{path}: TIFF needs uint8 or uint16 samples, got {image.dtype}")
     photometric = "minisblack" if image.ndim == 2 else "rgb"
-    return _atomic(Path(path), lambda tmp: tifffile.imwrite(tmp, image, photometric=photometric, compression="zlib"))
+    return atomic_write(path, lambda tmp: tifffile.imwrite(tmp, image, photometric=photometric, compression="zlib"))
 
 
 def store_fused(image: torch.Tensor, path: str | Path, protocol: str) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from fusion_bench.errors import FusionBenchError
-from fusion_bench.evaluation.conventions import convention_evidence, dataset_convention
+from fusion_bench.evaluation.conventions import convention_evidence, dataset_convention, dataset_storage, storage_evidence
 from fusion_bench.evaluation.schema import PUBLISHED_SCORES
 from fusion_bench.evaluation.store import load_results
 from fusion_bench.leaderboard.pages import generate
@@ -61,4 +61,5 @@ def write_leaderboard(results: pd.DataFrame, out: Path, note: str = "") -> list[
               f"imported published scores carry whatever their source has." + (f"\n\n{note}" if note else ""))
     return generate(results, out, conventions={name: dataset_convention(name) for name in datasets},
                     sources={name: _sources(name) for name in datasets}, notes=convention_evidence(),
-                    header=header)
+                    header=header, storages={name: dataset_storage(name) for name in datasets},
+                    storage_notes=storage_evidence())

@@ -16,15 +16,15 @@ ROW_KEYS = ["method", "provenance"]
 
 
 def select_runs(results: pd.DataFrame) -> pd.DataFrame:
-    """Keep, per (method, dataset, convention), only the rows of one (config_hash, code_version) run: the
-    one covering the most images, the newest among those.
+    """Keep, per (method, dataset, convention, storage), only the rows of one (config_hash, code_version)
+    run: the one covering the most images, the newest among those.
 
     Older or partial runs stay on disk (resume keys on them), but a leaderboard shows one run per method;
     a newer run interrupted early does not hide a complete one (each row's code version is in the CSVs).
     """
     if results.empty:
         return results
-    keys = ["method", "dataset", "convention"]
+    keys = ["method", "dataset", "convention", "storage"]
     run = ["config_hash", "code_version"]
     runs = results.groupby(keys + run, dropna=False).agg(images=("image", "nunique"), newest=("timestamp", "max"))
     chosen = runs.reset_index().sort_values(["images", "newest"]).groupby(keys, dropna=False).tail(1)
@@ -32,17 +32,17 @@ def select_runs(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def timing_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, method, convention) of `runs` (rows as `select_runs` keeps them): images, fusing and
-    scoring seconds (total and per image), as recorded when each image was computed (one torch thread per
-    worker). Imported published scores cost nothing here and are left out."""
+    """Per (dataset, method, convention, storage) of `runs` (rows as `select_runs` keeps them): images,
+    fusing and scoring seconds (total and per image), as recorded when each image was computed (one torch
+    thread per worker; an image scored again under another convention or protocol records no fusing).
+    Imported published scores cost nothing here and are left out."""
+    keys = ["dataset", "method", "convention", "storage"]
     rows = runs[runs["provenance"] != PUBLISHED_SCORES]
     if rows.empty:
-        index = pd.MultiIndex.from_tuples([], names=["dataset", "method", "convention"])
+        index = pd.MultiIndex.from_tuples([], names=keys)
         return pd.DataFrame(columns=["images", "fuse_s", "score_s", "fuse_s/img", "score_s/img"], index=index)
-    per_image = rows.groupby(["dataset", "method", "convention", "image"]).agg(
-        fuse=("fuse_seconds", "first"), score=("score_seconds", "sum"))
-    table = per_image.groupby(["dataset", "method", "convention"]).agg(
-        images=("fuse", "size"), fuse_s=("fuse", "sum"), score_s=("score", "sum"))
+    per_image = rows.groupby(keys + ["image"]).agg(fuse=("fuse_seconds", "first"), score=("score_seconds", "sum"))
+    table = per_image.groupby(keys).agg(images=("fuse", "size"), fuse_s=("fuse", "sum"), score_s=("score", "sum"))
     table["fuse_s/img"] = table["fuse_s"] / table["images"]
     table["score_s/img"] = table["score_s"] / table["images"]
     return table.round(3)
@@ -111,12 +111,22 @@ def out_of_range_table(runs: pd.DataFrame, metrics: Sequence[str] = UNIT_RANGE_M
 
 
 def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """Rows of one dataset and convention → (mean, std, image count), indexed by (method, provenance).
+    """Rows of one dataset, one convention and one storage protocol → (mean, std, image count), indexed by
+    (method, provenance).
 
     Errored rows carry no value and are left out of the means; so are values that are not finite (MEFB's QY
     and QC return ±inf or NaN on some images, see `non_finite_counts`). The image count is the number of
     images with at least one value, so a method that failed on some images shows it.
+
+    Raises:
+        ValueError: rows of more than one dataset, convention or storage protocol: a table ranks like with
+            like (split them first, as `pages.generate` does).
     """
+    for column in ("dataset", "convention", "storage"):
+        kinds = sorted(set(rows[column])) if column in rows else []
+        if len(kinds) > 1:
+            raise ValueError(f"rows of {len(kinds)} {column} values ({', '.join(map(str, kinds))}): a table ranks "
+                             f"rows of one dataset, convention and storage protocol only; split them first")
     scored = with_method_labels(finite_rows(rows))
     order = metric_order(scored["metric"].unique())
     grouped = scored.groupby(ROW_KEYS + ["metric"])["value"]
@@ -127,10 +137,47 @@ def aggregate(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series
 
 
 def rank_basis(mean: pd.DataFrame) -> list[str]:
-    """The metrics the mean rank averages: those every row has (rows scored on different metric sets, e.g.
-    MEFB's 20 published scores beside a run on fewer, are compared on what they share); all if none is."""
+    """The metrics the mean rank averages: those every row has; all if none is (`ranked_rows` keeps only
+    rows that share a metric set, so the mean rank never compares a row on metrics another lacks)."""
     complete = [metric for metric in mean.columns if mean[metric].notna().all()]
     return complete or list(mean.columns)
+
+
+def ranked_rows(mean: pd.DataFrame) -> pd.Index:
+    """The rows a ranking compares: those with a value for every metric of the metric set that covers the
+    most (row, metric) values, among the rows' own metric sets (ties: more metrics, then more rows).
+
+    A row scored on fewer metrics is left out of the ranking rather than ranked on what it has: a method
+    scored on EN alone would otherwise be ranked (on EN) beside methods scored on 20 metrics, or shrink
+    everyone's ranking to EN. Rows scored on different sets that overlap (MEFB's 20 published scores and a
+    run here on EN, SF and SD) are compared on the larger set's metrics if it covers more values.
+    """
+    present = mean.notna()
+    best_key, best = None, pd.Index([])
+    for metrics in {frozenset(mean.columns[row]) for row in present.to_numpy()}:
+        if not metrics:
+            continue
+        covering = present[list(metrics)].all(axis=1)
+        key = (int(covering.sum()) * len(metrics), len(metrics), int(covering.sum()), metric_order(metrics))
+        if best_key is None or key > best_key:
+            best_key, best = key, mean.index[covering.to_numpy()]
+    return best
+
+
+def unranked_frame(mean: pd.DataFrame, images: pd.Series, ranked: pd.Index, basis: Sequence[str]) -> pd.DataFrame:
+    """The rows of `mean` outside `ranked`, as shown below a ranking: provenance, images, their means, and
+    which of the ranking's metrics (`basis`) they lack."""
+    rows = mean.index.difference(ranked, sort=False)
+    table = pd.DataFrame(index=rows)
+    table["provenance"] = [provenance for _, provenance in rows]
+    table["images"] = images.reindex(rows).astype("Int64").astype(str).values
+    for metric in mean.columns:
+        if mean.loc[rows, metric].notna().any():
+            table[metric] = mean.loc[rows, metric].map(format_value).values
+    table["lacks"] = [", ".join(m for m in basis if pd.isna(mean.loc[row, m])) for row in rows]
+    table.index = [method for method, _ in rows]
+    table.index.name = "method"
+    return table.sort_index(key=lambda names: names.str.lower())
 
 
 def ranks(mean: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
