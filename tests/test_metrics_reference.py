@@ -1,63 +1,127 @@
-"""EN, SD, SF, AG, EI, CE, PSNR, NMI, QNCIE, TE against values from MEFB's own Matlab code
-(shared/reference/metrics, run under GNU Octave; none of these metrics hits an Octave/Matlab difference).
+"""MEFB's metrics against values computed by MEFB's own Matlab code (shared/reference/metrics, run under GNU
+Octave): every row of lytro_octave.csv, mefb_octave.csv and gray_convention.csv, in both forms of each metric,
+the one the CPU runs (compiled loops where there are some) and the torch form a GPU runs (`torch_forms.py`
+makes the CPU take it), so a GPU user gets the same numbers.
 
-Tolerances (relative error), as issue 3 sets them: 1e-6 for EN, SD, SF, AG, EI, CE, PSNR; 1e-4 for NMI,
-QNCIE, TE. The references carry 10 significant digits; we measured agreement to ≤ 5e-10 on every row.
+FMI, QC and QY are not here: FMI has no Octave value, and QC and QY are being matched to MEFB's Matlab values
+instead of Octave's (their Octave checks are in test_metrics_structure.py, their torch forms are checked
+against the CPU forms in test_metrics_torch_forms.py).
+
+Tolerance: one unit in the 10th significant digit, the last one the references print. Measured (both forms
+alike): every row of the 17 metrics is within 0.55 of that unit (0.545 for QP on disney1, ≤ 0.495 for the
+others), i.e. relative differences ≤ 4.3e-10, except the four rows of `KNOWN_DIFFERENCES`. A failure lists
+every row that is out of tolerance.
 """
 
 from __future__ import annotations
 
 import csv
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
-import torch
 
-from fusion_bench.io.images import read_image
-from fusion_bench.metrics.registry import get_metric
+from fusion_bench.metrics.registry import get_metric, mefb_metric_names
+from reference_images import reference_images
+from torch_forms import torch_forms
 
-TOLERANCE = {"EN": 1e-6, "SD": 1e-6, "SF": 1e-6, "AG": 1e-6, "EI": 1e-6, "CE": 1e-6, "PSNR": 1e-6,
-             "NMI": 1e-4, "QNCIE": 1e-4, "TE": 1e-4}
-MEFB_NAMES = {get_metric(name).mefb_name: name for name in TOLERANCE}
+NOT_HERE = ("FMI", "QC", "QY")
+METRICS = [name for name in mefb_metric_names() if name not in NOT_HERE]
+FILES = {"lytro_octave.csv": "mefb", "mefb_octave.csv": "mefb", "gray_convention.csv": "gray"}
+
+# (image, metric) → relative tolerance, where our value and the Octave run differ beyond the printed digits.
+KNOWN_DIFFERENCES = {
+    # measured 1.64e-6 and 1.73e-6 (both forms): VIF's 1e-10 variance thresholds, met on the flat regions of
+    # these 756×1008 pairs, decided by rounding differences (docs/metrics_structure.md)
+    ("building", "VIF"): 4e-6,
+    ("town", "VIF"): 4e-6,
+    ("disney1", "VIF"): 2e-8,  # measured 8.2e-9 (compiled), 4.4e-9 (torch form)
+    # measured 1.94e-7 (both forms): MEF-SSIM is the one metric that converts to grey, and Octave's rgb2gray
+    # differs from MATLAB's (which we follow) on a few pixels (shared/reference/metrics/README.md)
+    ("disney1", "MEF-SSIM"): 4e-7,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    image: str
+    metric: str
+    convention: str
+    value: float
+
+
+@lru_cache(maxsize=None)
+def reference_rows(reference: Path) -> tuple[Row, ...]:
+    """Every row of the three reference files, with our metric name and the convention it was computed in."""
+    rows = []
+    for filename, convention in FILES.items():
+        with open(reference / "metrics" / filename, newline="") as handle:
+            for row in csv.DictReader(handle):
+                name = get_metric(row["metric"]).name
+                rows.append(Row(row["image"], name, convention, float(row["value"])))
+    return tuple(rows)
+
+
+def printed_unit(expected: float) -> float:
+    """One unit in the 10th significant digit of `expected` (the references are printed with %.10g)."""
+    return 10.0 ** (math.floor(math.log10(abs(expected))) - 9)
+
+
+def tolerance(row: Row) -> float:
+    """The absolute difference allowed on `row`."""
+    if (row.image, row.metric) in KNOWN_DIFFERENCES:
+        return KNOWN_DIFFERENCES[(row.image, row.metric)] * abs(row.value)
+    return printed_unit(row.value)
+
+
+def failures(reference: Path, data: Path, rows: list[Row]) -> list[str]:
+    """One line per row whose value is out of tolerance (infinite references must be met exactly)."""
+    failed = []
+    for row in rows:
+        sources, fused = reference_images(reference, data, row.image)
+        value = float(get_metric(row.metric).function(list(sources), fused, convention=row.convention)[0])
+        if math.isinf(row.value) or math.isnan(value):
+            within = value == row.value
+        else:
+            within = abs(value - row.value) <= tolerance(row)
+        if not within:
+            failed.append(f"{row.image} {row.metric} ({row.convention}): {value!r}, MEFB's code {row.value!r}, "
+                          f"difference {abs(value - row.value):.3g}, allowed {tolerance(row):.3g}")
+    return failed
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@lru_cache(maxsize=None)
-def _images(reference: Path, data: Path, image: str) -> tuple[tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
-    if image.startswith("lytro"):
-        sources = tuple(read_image(data / "Lytro" / side / f"{image}.jpg").tensor for side in "AB")
-        return sources, read_image(reference / "metrics" / "lytro_fused" / f"{image}.png").tensor
-    folder = data / "MEFB" / "input" / image
-    sources = tuple(read_image(next(iter(sorted(folder.glob(f"{image}_{side}.*"))))).tensor for side in "AB")
-    return sources, read_image(reference / "metrics" / "mefb_fused" / f"{image}.png").tensor
+@pytest.mark.parametrize("form", ["cpu", "torch"])
+@pytest.mark.parametrize("metric", METRICS)
+def test_matches_mefb_code(reference_root: Path, data_root: Path, metric: str, form: str) -> None:
+    rows = [row for row in reference_rows(reference_root) if row.metric == metric]
+    assert rows, f"no reference row for {metric}"
+    if form == "torch":
+        with torch_forms():
+            failed = failures(reference_root, data_root, rows)
+    else:
+        failed = failures(reference_root, data_root, rows)
+    assert not failed, f"{len(failed)} of {len(rows)} rows out of tolerance:\n" + "\n".join(failed)
 
 
-def _rows(reference: Path, filename: str) -> list[dict[str, str]]:
-    with open(reference / "metrics" / filename, newline="") as handle:
-        return [row for row in csv.DictReader(handle) if row["metric"] in MEFB_NAMES]
+def test_every_reference_row_is_a_known_metric_and_checked(reference_root: Path) -> None:
+    rows = reference_rows(reference_root)
+    assert len(rows) == 57 + 53 + 9
+    names = {row.metric for row in rows}
+    assert names <= set(mefb_metric_names())
+    assert names - set(NOT_HERE) == set(METRICS)  # FMI has no row
+    assert set(KNOWN_DIFFERENCES) <= {(row.image, row.metric) for row in rows}
 
 
-@pytest.mark.parametrize("filename", ["mefb_octave.csv", "lytro_octave.csv"])
-def test_mefb_convention_matches_mefb_code(reference_root: Path, data_root: Path, filename: str) -> None:
-    rows = _rows(reference_root, filename)
-    assert {MEFB_NAMES[row["metric"]] for row in rows} == set(TOLERANCE)
-    for row in rows:
-        name = MEFB_NAMES[row["metric"]]
-        sources, fused = _images(reference_root, data_root, row["image"])
-        value = float(get_metric(name).function(list(sources), fused, convention="mefb")[0])
-        expected = float(row["value"])
-        assert abs(value - expected) <= TOLERANCE[name] * abs(expected), (row["image"], name, value, expected)
-
-
-def test_gray_convention_matches_mefb_code_on_rgb2gray(reference_root: Path, data_root: Path) -> None:
-    rows = _rows(reference_root, "gray_convention.csv")
-    assert len(rows) == 9
-    for row in rows:
-        name = MEFB_NAMES[row["metric"]]
-        sources, fused = _images(reference_root, data_root, row["image"])
-        value = float(get_metric(name).function(list(sources), fused, convention="gray")[0])
-        expected = float(row["value"])
-        assert abs(value - expected) <= TOLERANCE[name] * abs(expected), (row["image"], name, value, expected)
+def test_tolerance_is_the_last_printed_digit() -> None:
+    assert printed_unit(0.7243908913) == pytest.approx(1e-10, rel=1e-12)
+    assert printed_unit(118235.1975) == pytest.approx(1e-4, rel=1e-12)
+    assert printed_unit(0.02000006929) == pytest.approx(1e-11, rel=1e-12)
+    assert printed_unit(55.929197) == pytest.approx(1e-8, rel=1e-12)  # %.10g drops trailing zeros
+    row = Row("lytro_01", "Qabf", "mefb", 0.7243908913)
+    assert tolerance(row) == printed_unit(row.value)
+    assert tolerance(Row("town", "VIF", "mefb", 0.4301601075)) == pytest.approx(4e-6 * 0.4301601075)
