@@ -1,4 +1,9 @@
-"""`fusion-bench fuse --method M (--a A --b B | --inputs S1 S2 ...) --out F.png [--weights W] [--tile T]`."""
+"""`fusion-bench fuse --method M (--a A --b B | --inputs S1 S2 ...) --out F.png|F.jpg|F.tif [--weights W]
+[--tile T] [--bit-depth 8|16]`.
+
+The output's suffix chooses its format: `.png` (8 or 16 bits), `.jpg`/`.jpeg` (8 bits, written as MATLAB
+imwrite writes JPEG by default and the `imwrite` storage protocol stores it: quality 75, 4:2:0), `.tif`/`.tiff`
+(8 or 16 bits, lossless Deflate); any other suffix is refused before fusing."""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from pathlib import Path
 
 from fusion_bench.cli.output import info
 from fusion_bench.errors import ImageFormatError, UsageProblem
-from fusion_bench.io.images import read_image, write_png
+from fusion_bench.io.images import read_image
+from fusion_bench.io.storage import JPEG_SUFFIXES, WRITABLE_SUFFIXES, write_image
 from fusion_bench.models.registry import create_method, get_method_info
 
 
@@ -17,14 +23,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--a", type=Path, help="first source (MEF: under-exposed)")
     parser.add_argument("--b", type=Path, help="second source (MEF: over-exposed)")
     parser.add_argument("--inputs", type=Path, nargs="+", help="two or more sources, for methods that take more")
-    parser.add_argument("--out", type=Path, required=True, help="output PNG")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output file: .png, .jpg/.jpeg (JPEG quality 75, 4:2:0) or .tif/.tiff")
     parser.add_argument("--weights", type=Path, help="use this weight file instead of the published one")
     parser.add_argument("--tile", type=int, help="fuse in overlapping tiles of this size (methods that support it)")
-    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="PNG bit depth (default 8)")
+    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
+                        help="bits per sample of a PNG or TIFF output (default 8; JPEG is always 8)")
     parser.set_defaults(func=run)
 
 
+def _check_output(path: Path, bit_depth: int) -> None:
+    """Refuse an output that cannot be written as asked before any work is done."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise UsageProblem(f"--out {path}: is a directory; give a file name")
+    if suffix not in WRITABLE_SUFFIXES:
+        found = f"suffix {path.suffix!r}" if suffix else "no suffix"
+        raise UsageProblem(f"--out {path}: {found}; name the output {', '.join(WRITABLE_SUFFIXES)}")
+    if suffix in JPEG_SUFFIXES and bit_depth != 8:
+        raise UsageProblem(f"--out {path}: JPEG stores 8 bits per sample; use .png or .tif for --bit-depth 16")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_output(args.out, args.bit_depth)
     if args.inputs and (args.a or args.b):
         raise UsageProblem("give either --a/--b or --inputs, not both")
     paths = list(args.inputs) if args.inputs else [p for p in (args.a, args.b) if p is not None]
@@ -53,6 +74,6 @@ def run(args: argparse.Namespace) -> int:
                 f"({first.size[0]}x{first.size[1]}); sources must have the same size"
             )
     fused = fuser.fuse([image.tensor for image in images])
-    write_png(fused, args.out, bit_depth=args.bit_depth)
+    write_image(fused, args.out, bit_depth=args.bit_depth)
     info(f"{args.method}: wrote {args.out} ({first.size[1]}x{first.size[0]})")
     return 0

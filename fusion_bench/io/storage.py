@@ -114,11 +114,11 @@ def write_image(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Pa
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
-        raise ImageFormatError(f"{path}: cannot write {suffix or 'a file without suffix'!r}; "
-                               f"name the output {', '.join(WRITABLE_SUFFIXES)}")
     if path.is_dir():
         raise ImageFormatError(f"{path}: is a directory; give a file name")
+    if suffix not in WRITABLE_SUFFIXES:
+        found = f"suffix {path.suffix!r}" if suffix else "no suffix"
+        raise ImageFormatError(f"{path}: {found}; name the output {', '.join(WRITABLE_SUFFIXES)}")
     if bit_depth not in (8, 16):
         raise ImageFormatError(f"{path}: bit depth must be 8 or 16, got {bit_depth}")
     if suffix == ".png":
