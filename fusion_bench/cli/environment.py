@@ -18,8 +18,11 @@ _CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def _is_this_checkout(dist: metadata.Distribution) -> bool:
-    """An editable install of this very checkout made before the project had its own name (it was
-    `fusion_bench` up to 0.1.0): the same code, so no conflict."""
+    """Metadata of this very checkout from before the project had its own name (it was `fusion_bench` up to
+    0.1.0): an editable install of it, or the `fusion_bench.egg-info` a build left in it. The same code,
+    so no conflict."""
+    if Path(str(dist.locate_file(""))).resolve() == _CHECKOUT:
+        return True
     try:
         direct = json.loads(dist.read_text("direct_url.json") or "{}")
     except ValueError:
