@@ -1,5 +1,6 @@
 """Shared fixtures. Real-data tests use the shared copies named by FUSION_BENCH_DATA / FUSION_BENCH_WEIGHTS
-(`.ci/run` sets them to ../shared); without them those tests are skipped with the reason."""
+(`.ci/run` sets them to ../shared). Without them those tests are skipped with the reason, and the session ends
+with a one-line count of those skips; in CI (CI=true) they fail instead, naming the missing variable or folder."""
 
 from __future__ import annotations
 
@@ -14,10 +15,33 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _DEFAULT_SHARED = REPO_ROOT.parent / "shared"
 
 
-def _env_dir(variable: str, default: Path) -> Path | None:
+MISSING_DATA = "missing shared data"  # every skip for missing data starts with this
+
+
+def in_ci() -> bool:
+    """CI=true (or 1, yes), as CI services set it."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing_shared_data(problem: str) -> None:
+    """Skip the test for missing shared data, or fail it in CI: there a missing copy must not pass as green."""
+    if in_ci():
+        pytest.fail(f"{MISSING_DATA}: {problem} (CI=true: real-data tests fail instead of skipping)",
+                    pytrace=False)
+    pytest.skip(f"{MISSING_DATA}: {problem}")
+
+
+def _env_dir(variable: str, default: Path) -> Path:
+    """The folder `variable` names (else `default`), or a skip/failure naming what is missing. An empty folder
+    counts as missing: it holds no data."""
     value = os.environ.get(variable)
     path = Path(value) if value else default
-    return path if path.is_dir() else None
+    where = f"{variable}={value}" if value else f"{variable} is not set and {default}"
+    if not path.is_dir():
+        missing_shared_data(f"{where} is not a folder")
+    if not any(path.iterdir()):
+        missing_shared_data(f"{where} is an empty folder")
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -39,19 +63,13 @@ def one_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The read-only benchmark copies (shared/data)."""
-    path = _env_dir("FUSION_BENCH_DATA", _DEFAULT_SHARED / "data")
-    if path is None:
-        pytest.skip("FUSION_BENCH_DATA is not set and ../shared/data is absent")
-    return path
+    return _env_dir("FUSION_BENCH_DATA", _DEFAULT_SHARED / "data")
 
 
 @pytest.fixture(scope="session")
 def weights_root() -> Path:
     """The read-only published weights (shared/weights)."""
-    path = _env_dir("FUSION_BENCH_WEIGHTS", _DEFAULT_SHARED / "weights")
-    if path is None:
-        pytest.skip("FUSION_BENCH_WEIGHTS is not set and ../shared/weights is absent")
-    return path
+    return _env_dir("FUSION_BENCH_WEIGHTS", _DEFAULT_SHARED / "weights")
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +77,7 @@ def reference_root(data_root: Path) -> Path:
     """Outputs of the original implementations (shared/reference), beside shared/data."""
     path = data_root.parent / "reference"
     if not path.is_dir():
-        pytest.skip(f"{path} is absent")
+        missing_shared_data(f"{path} (beside FUSION_BENCH_DATA) is not a folder")
     return path
 
 
@@ -75,3 +93,22 @@ def local_data(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point FUSION_BENCH_DATA at the shared copies for this test."""
     monkeypatch.setenv("FUSION_BENCH_DATA", str(data_root))
     return data_root
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: how many tests were skipped for missing shared data, and why."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = _skip_reason(report)
+        if reason.startswith(MISSING_DATA):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        why = "; ".join(f"{reason.removeprefix(MISSING_DATA + ': ')} ({count})" for reason, count in sorted(reasons.items()))
+        terminalreporter.write_line(f"{sum(reasons.values())} tests skipped for {MISSING_DATA} "
+                                    f"(set FUSION_BENCH_DATA and FUSION_BENCH_WEIGHTS): {why}")
