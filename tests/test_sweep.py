@@ -94,3 +94,52 @@ def test_sweep_runs_two_trials_and_records_them(tmp_path: Path, monkeypatch: pyt
 def test_load_sweep_rejects_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_sweep(tmp_path / "none.yaml")
+
+
+def _sweep_file(tmp_path: Path, **changes: object) -> Path:
+    """experiments/sweeps/tiny.yaml with `changes` applied, its experiment given as an absolute path."""
+    sweep = yaml.safe_load((REPO / "experiments" / "sweeps" / "tiny.yaml").read_text())
+    sweep["command"] = [str(REPO / "experiments" / "tiny.yaml") if item == "experiments/tiny.yaml" else item
+                        for item in sweep["command"]]
+    sweep.update(changes)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep))
+    return path
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"parameters": {"optim.lrr": {"values": [0.001]}}}, "parameters.optim.lrr"),
+    ({"parameters": {"loss.nmi": {"min": -1.0, "max": 1.0}}}, "parameters.loss.nmi"),
+    ({"metric": {"name": "val/psnr", "goal": "maximize"}}, "metric.name"),
+    # Logged at validation only, and a 1-step trial never validates (val_check_interval 2).
+    ({"command": ["${env}", "fusion-bench", "train", str(REPO / "experiments" / "tiny.yaml"), "trainer.max_steps=1",
+                  "${args_no_hyphens}"]}, "metric.name"),
+])
+def test_check_refuses_parameters_and_metrics_the_experiment_does_not_have(
+        tmp_path: Path, changes: dict, named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _sweep_file(tmp_path, **changes)
+    assert main(["sweep", str(path), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: sweep {named}") and err.count("\n") == 1, err
+    # The run refuses the same, before any trial.
+    assert main(["sweep", str(path), "--count", "1", "--dir", str(tmp_path / "sweep")]) == 1
+    assert not list((tmp_path / "sweep").glob("trial-*"))
+
+
+def test_failed_trials_record_and_print_their_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A trial that fails (here: its network has no such feature module) is recorded with the reason, in a
+    folder that exists; when every trial failed the exit code is 1."""
+    path = _sweep_file(tmp_path, parameters={"model.feature_module": {"values": ["nosuch"]}})
+    folder = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--count", "2", "--dir", str(folder), "--seed", "0"]) == 1
+    err = capsys.readouterr().err
+    records = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
+    assert [r["state"] for r in records] == ["FAIL", "FAIL"]
+    for record in records:
+        assert "model.feature_module" in record["reason"] and "nosuch" in record["reason"]
+        assert Path(record["run_dir"]).is_dir()
+        assert json.loads((Path(record["run_dir"]) / "trial.json").read_text()) == record
+        assert f"trial {record['number']}: FAIL {record['reason']} ({record['run_dir']})" in err
+    assert err.strip().splitlines()[-1].startswith("error: all 2 trial(s) failed")
+    with sqlite3.connect(folder / "study.db") as db:
+        assert db.execute("select count(*) from trials where state = 'FAIL'").fetchone()[0] == 2

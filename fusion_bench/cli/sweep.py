@@ -1,5 +1,9 @@
 """`fusion-bench sweep SWEEP.yaml [--count N] [--dir DIR] [--storage URL] [--check]`: run a W&B sweep file
-offline with Optuna (SQLite storage shared by every process pointing at it), or only check it."""
+offline with Optuna (SQLite storage shared by every process pointing at it), or only check it: W&B's rules,
+then every parameter (key, type, range) and the metric against the experiment the command trains.
+
+Each trial prints `trial N: COMPLETE value=...` or `trial N: FAIL <reason>` with its run folder; the exit
+code is 1 when every trial of this call failed."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import info
+from fusion_bench.errors import FusionBenchError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -17,18 +22,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", help="Optuna storage URL (default sqlite:///<dir>/study.db)")
     parser.add_argument("--seed", type=int, help="sampler seed (default: random, so that processes sharing "
                         "one study draw different trials)")
-    parser.add_argument("--check", action="store_true", help="only check the file against W&B's sweep rules")
+    parser.add_argument("--check", action="store_true", help="only check the file (W&B's rules; parameters and metric against the experiment)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from fusion_bench.training.sweep import load_sweep, parse_command, run_sweep
+    from fusion_bench.training.sweep import check_against_experiment, load_sweep, parse_command, run_sweep
 
     if args.check:
-        parse_command(load_sweep(args.sweep), Path.cwd())
-        info(f"{args.sweep}: valid sweep file")
+        sweep = load_sweep(args.sweep)
+        check_against_experiment(sweep, parse_command(sweep, Path.cwd()))
+        info(f"{args.sweep}: valid sweep file (parameters and metric checked against the experiment)")
         return 0
-    for record in run_sweep(args.sweep, args.count, args.dir, args.storage, seed=args.seed):
-        info(f"trial {record.number}: {record.state} value={record.value} {' '.join(record.overrides)} "
-             f"({record.run_dir})")
+    records = run_sweep(args.sweep, args.count, args.dir, args.storage, seed=args.seed)
+    for record in records:
+        if record.state == "FAIL":
+            info(f"trial {record.number}: FAIL {record.reason} ({record.run_dir})")
+        else:
+            info(f"trial {record.number}: {record.state} value={record.value} {' '.join(record.overrides)} "
+                 f"({record.run_dir})")
+    if all(record.state == "FAIL" for record in records):
+        raise FusionBenchError(f"all {len(records)} trial(s) failed; reasons above and in "
+                               f"{Path(records[0].run_dir).parent / 'trials.jsonl'}")
     return 0

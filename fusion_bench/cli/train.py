@@ -1,5 +1,6 @@
 """`fusion-bench train EXPERIMENT.yaml [key=value ...]`: compose the experiment, print and save the resolved
-config beside the run, and train with Lightning (resuming from the run's last checkpoint by default)."""
+config beside the run, and train with Lightning (resuming from the run's last checkpoint by default; a run
+that already reached trainer.max_steps says so and trains nothing)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def run(args: argparse.Namespace) -> int:
 
     config = compose(args.experiment, args.overrides)
     result = train(config)
-    if os.environ.get("LOCAL_RANK", "0") == "0":  # DDP: the other processes run this function too
-        info(f"trained {result.steps} steps; run folder {result.run_dir}; last checkpoint {result.checkpoint}")
+    if os.environ.get("LOCAL_RANK", "0") != "0":  # DDP: the other processes run this function too
+        return 0
+    if result.trained_steps == 0:
+        info(f"already finished at step {result.steps} (trainer.max_steps={config.trainer.max_steps}); nothing "
+             f"trained. Run folder {result.run_dir}, checkpoint {result.checkpoint}. To train further raise "
+             f"trainer.max_steps; to start afresh pass resume=null or another run_dir")
+    else:
+        resumed = f" (resumed at step {result.start_step})" if result.start_step else ""
+        info(f"trained {result.trained_steps} steps to step {result.steps}{resumed}; run folder {result.run_dir}; "
+             f"last checkpoint {result.checkpoint}")
     return 0

@@ -122,12 +122,18 @@ def _load_yaml(path: Path, what: str) -> DictConfig:
     return loaded
 
 
+def _reason(exc: OmegaConfBaseException) -> str:
+    """OmegaConf's message without the `full_key:` / `object_type=` lines it appends (the key is named already)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _merge(base: DictConfig, other: Any, source: str) -> DictConfig:
     try:
         return OmegaConf.merge(base, other)  # type: ignore[return-value]
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "?"
-        raise ConfigError(f"{source}: invalid key or value {key!r}: {exc.msg if hasattr(exc, 'msg') else exc}") from exc
+        raise ConfigError(f"{source}: invalid key or value {key!r}: {_reason(exc)}") from exc
 
 
 def experiments_dir(experiment: Path) -> Path:
@@ -138,29 +144,70 @@ def experiments_dir(experiment: Path) -> Path:
     return experiment.parent
 
 
+def group_choices(root: Path, group: str) -> list[str]:
+    """The files a `defaults.<group>` may name: `<root>/<group>/*.yaml` without the suffix."""
+    return sorted(path.stem for path in (root / group).glob("*.yaml"))
+
+
+def _parse_override(override: str) -> DictConfig:
+    if "=" not in override:
+        raise ConfigError(f"override {override!r}: expected key=value (e.g. trainer.max_steps=20)")
+    try:
+        return OmegaConf.from_dotlist([override])
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"override {override!r}: {_reason(exc)}") from exc
+
+
+def _is_group_choice(override: str) -> bool:
+    key = override.split("=", 1)[0].strip()
+    return key == "defaults" or key.startswith("defaults.")
+
+
+def _defaults(path: Path, body: DictConfig, overrides: Sequence[str]) -> dict[str, str]:
+    """The group choices: the experiment's `defaults:` with `defaults.<group>=<choice>` overrides applied."""
+    choices = body.get("defaults") or {}
+    if not isinstance(choices, DictConfig):
+        raise ConfigError(f"{path}: 'defaults' must map groups to file names, e.g. {{model: mgdn_mef}}")
+    merged = {str(group): choice for group, choice in choices.items()}
+    for override in overrides:
+        if _is_group_choice(override):
+            dotted = _parse_override(override)
+            value = dotted.get("defaults")
+            if not isinstance(value, DictConfig):
+                raise ConfigError(f"override {override!r}: give one group, e.g. defaults.model=mgdn_tiny")
+            merged.update({str(group): choice for group, choice in value.items()})
+    for group, choice in merged.items():
+        if group not in GROUPS:
+            raise ConfigError(f"defaults.{group}: unknown group; groups are {', '.join(GROUPS)}")
+        if not isinstance(choice, str) or not choice:
+            raise ConfigError(f"defaults.{group}: expected a file name under {group}/, got {choice!r}")
+    return merged
+
+
 def compose(path: str | Path, overrides: Sequence[str] = ()) -> DictConfig:
-    """The resolved, type-checked experiment (see the module docstring). Raises `ConfigError`."""
+    """The resolved, type-checked experiment (see the module docstring). Raises `ConfigError`.
+
+    A `defaults.<group>=<choice>` override picks another group file (applied before the groups are merged);
+    a choice with no file is an error listing the group's files.
+    """
     path = Path(path)
     body = _load_yaml(path, "experiment")
     root = experiments_dir(path)
     config: DictConfig = OmegaConf.structured(Experiment)
-    choices = body.get("defaults") or {}
-    if not isinstance(choices, DictConfig):
-        raise ConfigError(f"{path}: 'defaults' must map groups to file names, e.g. {{model: mgdn_mef}}")
+    choices = _defaults(path, body, overrides)
     for group, choice in choices.items():
-        if group not in GROUPS:
-            raise ConfigError(f"{path}: defaults.{group}: unknown group; groups are {', '.join(GROUPS)}")
-        group_file = root / str(group) / f"{choice}.yaml"
-        config = _merge(config, {str(group): _load_yaml(group_file, f"defaults.{group}={choice}")}, str(group_file))
+        group_file = root / group / f"{choice}.yaml"
+        if not group_file.is_file():
+            known = group_choices(root, group)
+            raise ConfigError(f"defaults.{group}={choice}: no file {group_file}; choices for {group}: "
+                              f"{', '.join(known) if known else f'none (no {root / group}/*.yaml)'}")
+        config = _merge(config, {group: _load_yaml(group_file, f"defaults.{group}={choice}")}, str(group_file))
     config = _merge(config, body, str(path))
+    config.defaults = choices
     for override in overrides:
-        if "=" not in override:
-            raise ConfigError(f"override {override!r}: expected key=value (e.g. trainer.max_steps=20)")
-        try:
-            dotted = OmegaConf.from_dotlist([override])
-        except OmegaConfBaseException as exc:
-            raise ConfigError(f"override {override!r}: {exc}") from exc
-        config = _merge(config, dotted, f"override {override!r}")
+        if _is_group_choice(override):
+            continue
+        config = _merge(config, _parse_override(override), f"override {override!r}")
     validate(config)
     return config
 

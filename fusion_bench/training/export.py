@@ -11,6 +11,7 @@ states: steps, seed, loss weights, data settings and the resolved config.
 from __future__ import annotations
 
 import argparse
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,17 @@ PREFIX = "ema_network."
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint, read with `weights_only=True`: ours hold tensors and plain containers only
+    (state dicts, hyper-parameters, loop and data state), so nothing else needs unpickling."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint")
-    # Lightning checkpoints hold plain Python data (hyper-parameters, loop state) besides tensors.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: not a checkpoint of this project that loads with weights_only=True "
+                              f"({first})") from exc
 
 
 def ema_state_dict(checkpoint: dict[str, Any], dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:

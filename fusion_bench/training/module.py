@@ -12,7 +12,7 @@ Classical (parameter-free) fusers are test / predict only; `fit` refuses them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,23 @@ def find_submodule(network: nn.Module, path: str) -> nn.Module:
         if not isinstance(module, nn.Module):
             raise ConfigError(f"model.feature_module: {path!r} of {type(network).__name__} is not a module")
     return module
+
+
+LOSS_TERMS: tuple[str, ...] = ("ssim", "intensity", "gradient", "nmi")  # `FusionLoss`'s terms, by weight name
+REFERENCE_METRICS: tuple[str, ...] = ("PSNR_ref", "SSIM_ref")
+
+
+def logged_keys(loss_weights: Mapping[str, Any], metrics: Sequence[str]) -> dict[str, str]:
+    """What `FusionModule` logs during `fit` (the keys of `trainer.callback_metrics`) → when.
+
+    `loss_weights`: the `loss:` settings (a term is logged when its weight is > 0); `metrics`: the
+    validation metrics. Validation keys need a validation to run; `*_ref` ones also need reference images.
+    """
+    keys = {"train/loss": "training"}
+    keys.update({f"train/{name}": "training" for name in LOSS_TERMS if loss_weights[name] > 0})
+    keys.update({f"val/{name}": "validation" for name in metrics})
+    keys.update({f"val/{name}": "validation, with reference images" for name in REFERENCE_METRICS})
+    return keys
 
 
 def _fused_grid(batch_sources: Sequence[torch.Tensor], fused: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
@@ -115,8 +132,9 @@ class FusionModule(L.LightningModule):
 
     @staticmethod
     def _reference_metrics(prefix: str) -> MetricCollection:
-        return MetricCollection({"PSNR_ref": PeakSignalNoiseRatio(data_range=1.0),
-                                 "SSIM_ref": StructuralSimilarityIndexMeasure(data_range=1.0)}, prefix=prefix)
+        return MetricCollection(dict(zip(REFERENCE_METRICS, (PeakSignalNoiseRatio(data_range=1.0),
+                                                             StructuralSimilarityIndexMeasure(data_range=1.0)))),
+                                prefix=prefix)
 
     def _capture_features(self, module: nn.Module, inputs: Any, output: Any) -> None:
         if not self.training:

@@ -5,19 +5,21 @@ config), `checkpoints/` (`last.ckpt` every `trainer.checkpoint_every_n_steps` an
 optimiser, LR schedule, EMA copy, step and data position), `csv/metrics.csv` (`csv/resume<step>/` after a resume), `wandb/` (offline unless
 `WANDB_MODE` says otherwise), `images/` (fused images of each validation) and, after training,
 `ema_weights.pth` (the EMA network's state dict, what inference loads).
+
+Checkpoints are read with `torch.load(weights_only=True)` (tensors and plain containers only; ours hold
+nothing else). A run whose checkpoint already reached `trainer.max_steps` is not trained again.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
@@ -26,16 +28,26 @@ from fusion_bench.errors import ConfigError
 from fusion_bench.losses.composite import FusionLoss, LossConfig
 from fusion_bench.paths import home_dir
 from fusion_bench.training.config import to_yaml
+from fusion_bench.training.console import progress_bar, quiet_third_party
+from fusion_bench.training.export import read_checkpoint
 from fusion_bench.training.module import FusionModule, OptimConfig
 from fusion_bench.training.synthetic_exposure import SyntheticExposureConfig, SyntheticExposureDataModule
 
 
 @dataclass
 class RunResult:
+    """`steps`: the step the run stands at; `start_step`: where this call began (0, or the resumed
+    checkpoint's step). `steps == start_step`: nothing was trained (the checkpoint had reached max_steps)."""
+
     run_dir: Path
     checkpoint: Path | None
     metrics: dict[str, float]
     steps: int
+    start_step: int = 0
+
+    @property
+    def trained_steps(self) -> int:
+        return self.steps - self.start_step
 
 
 def run_dir_of(config: DictConfig) -> Path:
@@ -79,11 +91,31 @@ def build_loggers(config: DictConfig, run_dir: Path, resumed_step: int | None = 
         loggers.append(CSVLogger(save_dir=str(run_dir), name="csv", version=version))
     if config.logger.wandb:
         os.environ.setdefault("WANDB_MODE", "offline")
-        loggers.append(WandbLogger(project=config.logger.project, entity=config.logger.entity, name=config.name,
+        wandb_logger = WandbLogger(project=config.logger.project, entity=config.logger.entity, name=config.name,
                                    save_dir=str(run_dir), tags=list(config.logger.tags),
                                    offline=os.environ["WANDB_MODE"] == "offline",
-                                   config=OmegaConf.to_container(config, resolve=True)))
+                                   config=OmegaConf.to_container(config, resolve=True))
+        # Lightning passes `anonymous=None` to `wandb.init`, which wandb >= 0.19 answers with a warning that
+        # the (deprecated) setting has no effect; leaving it out changes nothing else.
+        wandb_logger._wandb_init.pop("anonymous", None)
+        loggers.append(wandb_logger)
     return loggers
+
+
+class LogLastStep(Callback):
+    """Log the last training step's values when `log_every_n_steps` would skip it, so that every run's
+    `csv/metrics.csv` (and W&B history) ends with its final step, even a run shorter than the interval."""
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        steps = trainer.global_step  # already counts this batch's optimiser step
+        if steps < trainer.max_steps or steps % trainer.log_every_n_steps == 0:  # not last, or Lightning logs it
+            return
+        values = {key: float(value) for key, value in trainer.callback_metrics.items() if key.startswith("train/")}
+        for logger in trainer.loggers:
+            # As Lightning's own rows: numbered from step 0, with the epoch.
+            logger.log_metrics({**values, "epoch": trainer.current_epoch}, step=steps - 1)
+            logger.save()
 
 
 def resume_path(config: DictConfig, run_dir: Path) -> Path | None:
@@ -106,12 +138,10 @@ def build_trainer(config: DictConfig, run_dir: Path, resumed_step: int | None = 
     callbacks: list[Any] = [checkpoint]
     loggers = build_loggers(config, run_dir, resumed_step)
     if loggers:
-        callbacks.append(LearningRateMonitor(logging_interval="step"))
+        callbacks += [LearningRateMonitor(logging_interval="step"), LogLastStep()]
     bar = config.logger.progress_bar
-    if bar == "rich":
-        callbacks.append(RichProgressBar())
-    elif bar == "tqdm":
-        callbacks.append(TQDMProgressBar())
+    if (bar_callback := progress_bar(bar)) is not None:
+        callbacks.append(bar_callback)
     return L.Trainer(
         max_steps=t.max_steps, max_epochs=-1, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=t.strategy, precision=t.precision, gradient_clip_val=t.gradient_clip_val,
@@ -127,11 +157,28 @@ def build_trainer(config: DictConfig, run_dir: Path, resumed_step: int | None = 
     )
 
 
+def _finish_wandb(trainer: L.Trainer, failed: bool) -> None:
+    """Close the W&B run, so that the next run in this process (sweeps, tests) starts its own."""
+    if any(isinstance(logger, WandbLogger) for logger in trainer.loggers):
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish(exit_code=1 if failed else 0)
+
+
 def train(config: DictConfig, print_config: bool = True) -> RunResult:
-    """Fit the experiment (resuming per `config.resume`), then export the EMA weights. Rank 0 prints."""
+    """Fit the experiment (resuming per `config.resume`), then export the EMA weights. Rank 0 prints.
+
+    A checkpoint that has reached `trainer.max_steps` trains nothing: the result has `trained_steps == 0`.
+    """
     run_dir = run_dir_of(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     rank = int(os.environ.get("LOCAL_RANK", "0"))
+    ckpt = resume_path(config, run_dir)
+    resumed_step = int(read_checkpoint(ckpt)["global_step"]) if ckpt else None
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resumed_step is not None and resumed_step >= config.trainer.max_steps:
+        return RunResult(run_dir, ckpt, {}, resumed_step, resumed_step)
     if rank == 0:
         (run_dir / "config.yaml").write_text(to_yaml(config))
         if print_config:
@@ -142,20 +189,18 @@ def train(config: DictConfig, print_config: bool = True) -> RunResult:
     L.seed_everything(config.seed, workers=True, verbose=False)
     module = build_module(config)
     datamodule = build_datamodule(config.data)
-    ckpt = resume_path(config, run_dir)
-    resumed_step = torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"] if ckpt else None
-    trainer = build_trainer(config, run_dir, resumed_step)
-    with warnings.catch_warnings():
-        # Lightning cannot see that `ResumableSampler` restarts mid-stream; its warning does not apply.
-        warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None)
-    last = run_dir / "checkpoints" / "last.ckpt"
-    # The step checkpoints come every `checkpoint_every_n_steps`; the final step always gets one too.
-    trainer.save_checkpoint(last)
-    for logger in trainer.loggers:
-        if isinstance(logger, WandbLogger):
-            logger.experiment.finish()  # the next run in this process (sweeps, tests) starts its own
+    with quiet_third_party():
+        trainer = build_trainer(config, run_dir, resumed_step)
+        failed = True
+        try:
+            trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
+            # The step checkpoints come every `checkpoint_every_n_steps`; the final step always gets one
+            # too, with the full training state (what a resume needs).
+            trainer.save_checkpoint(last, weights_only=False)
+            failed = False
+        finally:
+            _finish_wandb(trainer, failed)
     if trainer.is_global_zero:
         torch.save(module.inference_network.state_dict(), run_dir / "ema_weights.pth")
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
-    return RunResult(run_dir, last, metrics, trainer.global_step)
+    return RunResult(run_dir, last, metrics, trainer.global_step, resumed_step or 0)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from fusion_bench.errors import ConfigError, FusionBenchError
 from fusion_bench.paths import home_dir
@@ -176,6 +176,73 @@ def parse_command(sweep: dict[str, Any], base: Path) -> TrainCommand:
     return TrainCommand(experiment, fixed)
 
 
+def _format(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _probe_values(key: str, spec: dict[str, Any]) -> list[Any]:
+    """Values a trial may pass for `key`, enough to check its key, type and range: every categorical value,
+    the bounds of a range, the centre of an unbounded distribution."""
+    distribution = _distribution(key, spec)
+    if distribution == "constant":
+        return [spec["value"]]
+    if distribution == "categorical":
+        return list(spec["values"])
+    if distribution == "int_uniform":
+        return [int(spec["min"]), int(spec["max"])]
+    if distribution in ("log_uniform", "q_log_uniform"):  # bounds are natural-log exponents
+        return [math.exp(spec["min"]), math.exp(spec["max"])]
+    if "min" in spec:
+        return [float(spec["min"]), float(spec["max"])]
+    if "mu" in spec:
+        return [math.exp(spec["mu"]) if "log" in distribution else float(spec["mu"])]
+    return [spec["a"] / (spec["a"] + spec["b"])]  # beta: its mean
+
+
+def check_metric(metric: str, config: DictConfig) -> None:
+    """Raise `ConfigError` unless a run of `config` logs `metric` (what `FusionModule` logs, and whether a
+    validation runs before `trainer.max_steps`)."""
+    from fusion_bench.training.module import logged_keys
+
+    keys = logged_keys(OmegaConf.to_container(config.loss), list(config.metrics))  # type: ignore[arg-type]
+    if metric not in keys:
+        raise _error("metric.name", f"{metric!r} is never logged by this experiment; it logs "
+                                    f"{', '.join(sorted(keys))}")
+    trainer = config.trainer
+    if keys[metric].startswith("validation") and (trainer.val_check_interval > trainer.max_steps
+                                                  or trainer.limit_val_batches == 0):
+        raise _error("metric.name", f"{metric!r} is logged at validation (every {trainer.val_check_interval} "
+                                    f"steps, limit_val_batches {trainer.limit_val_batches}), but a trial stops at "
+                                    f"trainer.max_steps={trainer.max_steps} without one")
+
+
+def check_against_experiment(sweep: dict[str, Any], command: TrainCommand) -> None:
+    """Before any training: every parameter's key, type and range against the composed experiment (each
+    value from `_probe_values` as an override), and the metric against what a trial logs (it must be
+    logged with the command's own settings or with one of the probed values). Raises `ConfigError` naming
+    the parameter or `metric.name`."""
+    from fusion_bench.training.config import compose
+
+    configs = [compose(command.experiment, command.overrides)]
+    for key, spec in flatten_parameters(sweep["parameters"]).items():
+        for value in _probe_values(key, spec):
+            try:
+                configs.append(compose(command.experiment, [*command.overrides, f"{key}={_format(value)}"]))
+            except ConfigError as exc:
+                raise _error(f"parameters.{key}", f"{_format(value)} does not fit the experiment: {exc}") from exc
+    metric = sweep.get("metric")
+    if not metric:
+        return
+    problems = []
+    for config in configs:
+        try:
+            check_metric(metric["name"], config)
+            return
+        except ConfigError as exc:
+            problems.append(exc)
+    raise problems[0]
+
+
 def _suggest(trial: Any, key: str, spec: dict[str, Any]) -> Any:
     distribution = _distribution(key, spec)
     if distribution not in OFFLINE:
@@ -229,17 +296,28 @@ def make_sampler(sweep: dict[str, Any], parameters: dict[str, dict[str, Any]], s
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def _format(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
 @dataclass
 class TrialRecord:
+    """One trial as `trials.jsonl` and `<run_dir>/trial.json` record it; `reason` says why a trial failed."""
+
     number: int
     overrides: list[str]
     run_dir: str
     value: float | None
     state: str
+    reason: str | None = None
+
+
+def _failure(exc: BaseException) -> str:
+    """A failed trial's reason: our errors' own message, anything else with its type (e.g. a torch error)."""
+    return str(exc) if isinstance(exc, FusionBenchError) else f"{type(exc).__name__}: {exc}"
+
+
+def _record(record: TrialRecord, folder: Path) -> None:
+    line = json.dumps(record.__dict__)
+    (Path(record.run_dir) / "trial.json").write_text(line + "\n")
+    with open(folder / "trials.jsonl", "a") as handle:
+        handle.write(line + "\n")
 
 
 def run_sweep(path: str | Path, count: int, sweep_dir: str | Path | None = None, storage: str | None = None,
@@ -247,7 +325,10 @@ def run_sweep(path: str | Path, count: int, sweep_dir: str | Path | None = None,
     """Run `count` trials of the sweep file offline (module docstring); returns this call's trials.
 
     `sweep_dir` (default `FUSION_BENCH_HOME/sweeps/<name>`) holds `study.db`, one run folder per trial
-    (`trial-<n>/`, with its `config.yaml`, checkpoints and logs) and `trials.jsonl` (overrides, metric).
+    (`trial-<n>/`, with its `config.yaml`, checkpoints, logs and `trial.json`) and `trials.jsonl` (overrides,
+    metric, state and, for a failed trial, the reason). Parameters and the metric are checked against the
+    experiment before any trial (`check_against_experiment`); a trial that fails (an error while training,
+    the metric missing from what it logged) is recorded with its reason and the sweep goes on.
     """
     import optuna
 
@@ -258,44 +339,43 @@ def run_sweep(path: str | Path, count: int, sweep_dir: str | Path | None = None,
     sweep = load_sweep(path)
     if count < 1:
         raise ConfigError(f"--count must be >= 1, got {count}")
+    command = parse_command(sweep, base or Path.cwd())
+    check_against_experiment(sweep, command)
     name = sweep.get("name") or path.stem
     folder = Path(sweep_dir) if sweep_dir else home_dir() / "sweeps" / name
     folder.mkdir(parents=True, exist_ok=True)
-    command = parse_command(sweep, base or Path.cwd())
     parameters = flatten_parameters(sweep["parameters"])
     metric = sweep.get("metric") or {}
     direction = metric.get("goal", "minimize")
     study = optuna.create_study(study_name=name, storage=storage or f"sqlite:///{folder / 'study.db'}",
                                 sampler=make_sampler(sweep, parameters, seed), direction=direction,
                                 load_if_exists=True)
-    compose(command.experiment, command.overrides)  # fail on a bad command before any trial
     records: list[TrialRecord] = []
     for _ in range(count):
         trial = study.ask()
         run_dir = folder / f"trial-{trial.number:03d}"
+        run_dir.mkdir(parents=True, exist_ok=True)
         values = {key: _suggest(trial, key, spec) for key, spec in parameters.items()}
         overrides = [f"{key}={_format(value)}" for key, value in values.items()]
         trial.set_user_attr("overrides", overrides)
         trial.set_user_attr("run_dir", str(run_dir))
-        state, value = "COMPLETE", None
+        record = TrialRecord(trial.number, overrides, str(run_dir), None, "COMPLETE")
         try:
             config = compose(command.experiment, [*command.overrides, *overrides, f"run_dir={run_dir}",
                                                   f"name={name}-trial{trial.number:03d}"])
+            if metric:
+                check_metric(metric["name"], config)
             result = train(config, print_config=False)
             if metric:
                 if metric["name"] not in result.metrics:
                     raise ConfigError(f"sweep metric {metric['name']!r} was not logged; logged: "
-                                      f"{sorted(result.metrics)}")
-                value = result.metrics[metric["name"]]
-                study.tell(trial, value)
-            else:
-                study.tell(trial, 0.0)
-        except FusionBenchError as exc:
-            state = "FAIL"
-            trial.set_user_attr("error", str(exc))
+                                      f"{', '.join(sorted(result.metrics))}")
+                record.value = result.metrics[metric["name"]]
+            study.tell(trial, record.value if metric else 0.0)
+        except Exception as exc:  # a failed trial is recorded and the sweep goes on, as a W&B agent does
+            record.state, record.reason = "FAIL", _failure(exc)
+            trial.set_user_attr("error", record.reason)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        record = TrialRecord(trial.number, overrides, str(run_dir), value, state)
-        with open(folder / "trials.jsonl", "a") as handle:
-            handle.write(json.dumps(record.__dict__) + "\n")
+        _record(record, folder)
         records.append(record)
     return records
