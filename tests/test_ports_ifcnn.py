@@ -1,4 +1,4 @@
-"""IFCNN against the authors' outputs (shared/reference/ifcnn, shared/docs/baselines.md).
+"""IFCNN against the authors' outputs (shared/reference/ifcnn, docs/baselines.md).
 
 - network + ImageNet normalisation on Lytro 01 (and, IFCNN-MEAN, on MEFB Arno as plain RGB) vs the float
   output of the authors' code run on this machine: within 1e-4 (measured 2.4e-7);

@@ -1,4 +1,4 @@
-"""MEF-Net against the authors' code (shared/reference/mefnet, shared/docs/baselines.md).
+"""MEF-Net against the authors' code (shared/reference/mefnet, docs/baselines.md).
 
 The references were made on this machine with PyTorch's default two intra-op threads and are matched
 exactly (max difference 0.0) with two threads. The guided filter divides by var + 1e-4 at the low

@@ -9,7 +9,7 @@ The network (`IFCNN`) extracts features of each source with shared weights, fuse
   turned grey with OpenCV, as the authors do for their grey data sets.
 - exposure (`ifcnn-mean`): the PIL Y channel goes through the network; Cb and Cr are fused by their
   distance from 128; the fused Y is stretched to the video range and enhanced with CLAHE before going
-  back to RGB with OpenCV (shared/docs/baselines.md gives the steps).
+  back to RGB with OpenCV (docs/baselines.md gives the steps).
 """
 
 from __future__ import annotations

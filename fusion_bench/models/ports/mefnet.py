@@ -2,7 +2,7 @@
 
 A small dilated network predicts a weight map per exposure from a low-resolution Y channel; a fast
 guided filter (the authors' cumulative-sum box filter) carries the maps to the full resolution; Y is
-fused by the normalised |weights|, Cb and Cr by their distance from 0.5 (shared/docs/baselines.md).
+fused by the normalised |weights|, Cb and Cr by their distance from 0.5 (docs/baselines.md).
 """
 
 from __future__ import annotations
