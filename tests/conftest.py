@@ -109,6 +109,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if reason.startswith(MISSING_DATA):
             reasons[reason] = reasons.get(reason, 0) + 1
     if reasons:
-        why = "; ".join(f"{reason.removeprefix(MISSING_DATA + ': ')} ({count})" for reason, count in sorted(reasons.items()))
+        why = "; ".join(f"{reason.removeprefix(MISSING_DATA + ': ')} ({count})"
+                        for reason, count in sorted(reasons.items()))
         terminalreporter.write_line(f"{sum(reasons.values())} tests skipped for {MISSING_DATA} "
                                     f"(set FUSION_BENCH_DATA and FUSION_BENCH_WEIGHTS): {why}")

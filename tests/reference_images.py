@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,3 +32,9 @@ def octave_values(reference: Path) -> dict[tuple[str, str], float]:
             for row in csv.DictReader(handle):
                 values[(row["image"], row["metric"])] = float(row["value"])
     return values
+
+
+def printed_unit(expected: float) -> float:
+    """One unit in the 10th significant digit of `expected`: the references are printed with %.10g, so a
+    value that agrees with them is within half of it."""
+    return 10.0 ** (math.floor(math.log10(abs(expected))) - 9)

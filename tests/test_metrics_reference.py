@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from fusion_bench.metrics.registry import get_metric, mefb_metric_names
-from reference_images import reference_images
+from reference_images import printed_unit, reference_images
 from torch_forms import torch_forms
 
 NOT_HERE = ("FMI", "QC", "QY")
@@ -62,11 +62,6 @@ def reference_rows(reference: Path) -> tuple[Row, ...]:
                 name = get_metric(row["metric"]).name
                 rows.append(Row(row["image"], name, convention, float(row["value"])))
     return tuple(rows)
-
-
-def printed_unit(expected: float) -> float:
-    """One unit in the 10th significant digit of `expected` (the references are printed with %.10g)."""
-    return 10.0 ** (math.floor(math.log10(abs(expected))) - 9)
 
 
 def tolerance(row: Row) -> float:
