@@ -2,7 +2,8 @@
 
 Decoding: Pillow for everything it decodes at full depth (JPEG, BMP, 8-bit PNG, 16-bit grey PNG),
 OpenCV for 16-bit colour and 16-bit grey+alpha PNG (Pillow reduces them to 8 bits), tifffile for
-TIFF. Pillow, OpenCV and Octave's `imread` decode the benchmark JPEGs to identical arrays
+TIFF, uncompressed or compressed (PackBits, LZW, Deflate, ...: the codecs come from `imagecodecs`, a
+dependency; 19 of MEFB's published fused TIFFs are LZW or Deflate). Pillow, OpenCV and Octave's `imread` decode the benchmark JPEGs to identical arrays
 (shared/reference/metrics/README.md).
 EXIF orientation is applied. 16-bit data is scaled by 65535, 8-bit by 255.
 """
