@@ -249,3 +249,45 @@ def test_a_missing_dataset_means_no_grid_and_says_why(monkeypatch: pytest.Monkey
     assert build._sources("Lytro") == {}
     assert "no qualitative grid for Lytro, its source images are not available: Lytro: no copy found" in \
         capsys.readouterr().err
+
+
+def test_a_ranking_of_two_storage_protocols_is_refused_and_the_pages_split_them(tmp_path: Path):
+    """Issue 16: a table ranks rows stored alike only; published rows rank with the benchmark's protocol."""
+    imwrite = make_results().assign(storage="imwrite")
+    lossless = imwrite[imwrite["provenance"] == RUN_HERE].assign(storage="lossless", value=lambda f: f["value"] + 1)
+    mixed = pd.concat([imwrite, lossless], ignore_index=True)
+    with pytest.raises(ValueError, match="storage"):
+        aggregate(mixed)
+    out = tmp_path / "lb"
+    generate(mixed, out, conventions={"Lytro": "mefb"}, storages={"Lytro": "imwrite"},
+             storage_notes={"Lytro": "MFIFB stored its outputs so."}, higher_is_better=DIRECTIONS)
+    page = (out / "Lytro.md").read_text()
+    first, second = page.split("## Lytro, `mefb` convention, `lossless` storage")
+    assert "## Lytro, `mefb` convention, `imwrite` storage" in first and "the benchmark's protocol" in first
+    assert "MFIFB stored its outputs so." in first and "ASR" in first
+    assert "not as the benchmark stores them" in second and "ASR" not in second.split("### Lytro: mean ± std")[0]
+    imwrite_csv = pd.read_csv(out / "csv" / "Lytro_mefb_imwrite_mean.csv")
+    lossless_csv = pd.read_csv(out / "csv" / "Lytro_mefb_lossless_mean.csv")
+    assert len(imwrite_csv) == 3 and len(lossless_csv) == 2
+    assert lossless_csv["EN"].tolist() == pytest.approx([8.1, 8.6])  # lossless rows only, not averaged with imwrite
+    readme = (out / "README.md").read_text()
+    assert "| Lytro | `mefb` | `imwrite` |" in readme and "| Lytro | `mefb` | `lossless` |" in readme
+
+
+def test_rows_scored_on_fewer_metrics_are_not_ranked_above_the_others(tmp_path: Path):
+    """Issue 18 item 8: SICE's `mertens` scored on EN alone was shown as best mean rank above methods scored on
+    every metric. Rankings compare the metrics all ranked rows share; a row lacking some is listed apart."""
+    results = make_results(dataset="SICE")
+    mertens = results[(results["method"] == "gff") & (results["metric"] == "EN")].assign(method="mertens", value=9.0)
+    out = tmp_path / "lb"
+    generate(pd.concat([results, mertens], ignore_index=True), out, conventions={"SICE": "mefb"},
+             higher_is_better=DIRECTIONS)
+    page = (out / "SICE.md").read_text()
+    ranking, rest = page.split("### SICE: not ranked")
+    table = [line for line in ranking.splitlines() if line.startswith("| ")]
+    assert [line.split("|")[1].strip() for line in table[1:]] == ["gff", "mgdn-mff", "ASR"]  # [0]: header
+    assert "all 4 metrics shown" in ranking and "not ranked" in ranking
+    unranked = [line for line in rest.split("###")[0].splitlines() if line.startswith("| mertens")]
+    assert unranked and "SF, SD, CE" in unranked[0]
+    readme = (out / "README.md").read_text()
+    assert "| mertens |" not in readme and "| gff |" in readme  # best mean rank of SICE: gff, not mertens
