@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+import torch
 
 from fusion_bench.metrics.registry import get_metric, mefb_metric_names
 from reference_images import printed_unit, reference_images
@@ -71,12 +72,13 @@ def tolerance(row: Row) -> float:
     return printed_unit(row.value)
 
 
-def failures(reference: Path, data: Path, rows: list[Row]) -> list[str]:
+def failures(reference: Path, data: Path, rows: list[Row], device: str = "cpu") -> list[str]:
     """One line per row whose value is out of tolerance (infinite references must be met exactly)."""
     failed = []
     for row in rows:
         sources, fused = reference_images(reference, data, row.image)
-        value = float(get_metric(row.metric).function(list(sources), fused, convention=row.convention)[0])
+        sources, fused = [source.to(device) for source in sources], fused.to(device)
+        value = float(get_metric(row.metric).function(sources, fused, convention=row.convention)[0])
         if math.isinf(row.value) or math.isnan(value):
             within = value == row.value
         else:
@@ -90,16 +92,19 @@ def failures(reference: Path, data: Path, rows: list[Row]) -> list[str]:
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.mark.parametrize("form", ["cpu", "torch"])
+@pytest.mark.parametrize("form", ["cpu", "torch", "cuda"])
 @pytest.mark.parametrize("metric", METRICS)
 def test_matches_mefb_code(reference_root: Path, data_root: Path, metric: str, form: str) -> None:
+    """`cpu`: the form the CPU runs; `torch`: the torch form, run on the CPU; `cuda`: on a GPU, where there is one."""
+    if form == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
     rows = [row for row in reference_rows(reference_root) if row.metric == metric]
     assert rows, f"no reference row for {metric}"
     if form == "torch":
         with torch_forms():
             failed = failures(reference_root, data_root, rows)
     else:
-        failed = failures(reference_root, data_root, rows)
+        failed = failures(reference_root, data_root, rows, device=form)
     assert not failed, f"{len(failed)} of {len(rows)} rows out of tolerance:\n" + "\n".join(failed)
 
 
