@@ -2,12 +2,12 @@
 
 `ensure_file` is the single entry point used for weights and dataset files: a valid copy under the
 read-only local folder (`FUSION_BENCH_WEIGHTS` / `FUSION_BENCH_DATA`) wins; else a verified copy in
-the cache (`FUSION_BENCH_HOME`); else it is downloaded.
+the cache (`FUSION_BENCH_HOME`); else it is downloaded. Existing copies are checked for size and sha256 on
+every call, the sha256 read from `checksums.Sha256Cache` when that version of the file was hashed before.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import tempfile
@@ -15,27 +15,21 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from fusion_bench.data.checksums import Sha256Cache, sha256_file
 from fusion_bench.errors import ChecksumError, DownloadError
 
 CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_file(path: Path, sha256: str, size: int | None = None) -> None:
-    """Raise `ChecksumError` naming the file if its size or sha256 differ from the recorded ones."""
+def verify_file(path: Path, sha256: str, size: int | None = None, digests: Sha256Cache | None = None) -> None:
+    """Raise `ChecksumError` naming the file if its size or sha256 differ from the recorded ones.
+    `digests`: take the sha256 from this cache (hashing only a file version it has not seen)."""
     if size is not None and path.stat().st_size != size:
         raise ChecksumError(
             f"{path}: size {path.stat().st_size} bytes, expected {size}; the copy is incomplete or a different "
             f"file: delete it and download again"
         )
-    actual = sha256_file(path)
+    actual = digests.sha256(path) if digests is not None else sha256_file(path)
     if actual != sha256:
         raise ChecksumError(
             f"{path}: sha256 {actual} does not match the recorded {sha256}; delete it and download again"
@@ -132,16 +126,20 @@ def ensure_file(relpath: str, url: str, sha256: str, size: int | None, local_roo
     A local copy that exists but fails verification is an error (never silently replaced), since the
     user pointed at it.
     """
-    if local_root is not None:
-        local = local_root / relpath
-        if local.is_file():
-            verify_file(local, sha256, size)
-            return local
-    cached = cache_root / relpath
-    if cached.is_file():
-        try:
-            verify_file(cached, sha256, size)
-            return cached
-        except ChecksumError:
-            cached.unlink()
+    digests = Sha256Cache()
+    try:
+        if local_root is not None:
+            local = local_root / relpath
+            if local.is_file():
+                verify_file(local, sha256, size, digests)
+                return local
+        cached = cache_root / relpath
+        if cached.is_file():
+            try:
+                verify_file(cached, sha256, size, digests)
+                return cached
+            except ChecksumError:
+                cached.unlink()
+    finally:
+        digests.save()
     return download(url, cached, sha256, size, progress=progress)

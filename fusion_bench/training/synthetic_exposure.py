@@ -33,11 +33,12 @@ import torch
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from fusion_bench.data.catalogue import get_info
 from fusion_bench.data.mfifb import discover as discover_mfifb
 from fusion_bench.data.sample import FusionSample, collate_single, collate_stack
+from fusion_bench.data.verified import verified_root
 from fusion_bench.errors import ConfigError, DatasetError
 from fusion_bench.io.images import read_image
-from fusion_bench.paths import local_data_dir
 
 # MFF benchmarks scored here: never training data.
 TEST_SETS: frozenset[str] = frozenset({"lytro", "mffw"})
@@ -100,9 +101,8 @@ def collect_images(mfifb_root: Path | None, sets: Sequence[str], skimage: Sequen
         raise ConfigError(f"data.mfifb_sets: {forbidden} are MFF test sets here and cannot be training data")
     images: list[WellExposedImage] = []
     if sets:
-        root = mfifb_root or (local_data_dir() / "MFIFB" if local_data_dir() else None)
-        if root is None:
-            raise DatasetError("data.mfifb_sets needs MFIFB: set data.mfifb_root or FUSION_BENCH_DATA")
+        # The catalogue's copy only if it verifies (FUSION_BENCH_DATA, else a download in FUSION_BENCH_HOME).
+        root = mfifb_root or verified_root(get_info("MFIFB"))
         for record in discover_mfifb(Path(root), sets=list(sets)):
             for side, path in zip("AB", record.source_paths):
                 images.append(WellExposedImage(f"{record.name}_{side}", record.name, path))

@@ -1,8 +1,9 @@
 """The dataset catalogue: what each benchmark is, where it comes from (repository @ commit), which files it
 has (size and sha256, package data `<manifest>.csv`), and `get_dataset` to open a copy of it.
 
-A copy is looked for, in order: an explicit `root`; `FUSION_BENCH_DATA/<folder>` if it holds the dataset;
-the cache `FUSION_BENCH_HOME/data/<folder>` (filled by `fusion-bench data download NAME`).
+A copy is looked for, in order: an explicit `root`; `FUSION_BENCH_DATA/<folder>` if it holds the dataset
+and verifies; the cache `FUSION_BENCH_HOME/data/<folder>` (filled by `fusion-bench data download NAME`) if
+it verifies (`fusion_bench.data.verified`: every checksummed file present with its size and sha256).
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ def candidate_roots(info: DatasetInfo) -> list[Path]:
     return ([local / info.folder] if local is not None else []) + [cache_data_dir() / info.folder]
 
 
-def _holds(info: DatasetInfo, root: Path) -> bool:
+def holds_dataset(info: DatasetInfo, root: Path) -> bool:
     """Whether `root` holds the dataset: its layout is found, with at least the pinned pair count when the
     files are recorded (a partial download is not taken for a copy)."""
     if not root.is_dir():
@@ -203,12 +204,13 @@ def _holds(info: DatasetInfo, root: Path) -> bool:
 
 
 def find_root(info: DatasetInfo) -> Path:
-    """The first candidate folder holding the dataset; `DatasetError` saying how to obtain it otherwise."""
+    """The first candidate folder holding the dataset's layout, verified or not (what `data verify` checks by
+    default); `DatasetError` saying how to obtain it otherwise. Runs use `verified.verified_root`."""
     if not info.folder:
         raise DatasetError(f"{info.name}: pass the folder holding A/ and B/ as root (--root DIR)")
     roots = candidate_roots(info)
     for root in roots:
-        if _holds(info, root):
+        if holds_dataset(info, root):
             return root
     if info.files():
         how = (f"run `fusion-bench data download {info.name}` or set FUSION_BENCH_DATA to a folder holding "
@@ -224,15 +226,21 @@ def get_dataset(name: str, root: Path | str | None = None, **options: Any) -> Fu
 
     Args:
         name: a catalogue name (see `DATASETS`).
-        root: the dataset folder; default: `FUSION_BENCH_DATA/<folder>` if it holds the dataset, else the
-            cache `FUSION_BENCH_HOME/data/<folder>`.
+        root: the dataset folder (used as given); default: the first of `FUSION_BENCH_DATA/<folder>` and
+            the cache `FUSION_BENCH_HOME/data/<folder>` that holds the dataset and verifies
+            (`fusion_bench.data.verified.verified_root`; a copy that fails is never used).
         options: discovery options of the layout (e.g. `sets=("lytro",)` for MFIFB, `parts` for SICE) and
             `channels` ("rgb"/"gray"/None) / `bit_depth` (8/16/None) for loading.
     """
     info = get_info(name)
     channels = options.pop("channels", None)
     bit_depth = options.pop("bit_depth", info.bit_depth)
-    folder = Path(root) if root is not None else find_root(info)
+    if root is not None:
+        folder = Path(root)
+    else:
+        from fusion_bench.data.verified import verified_root
+
+        folder = verified_root(info)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: no such folder for dataset {name}; check --root / FUSION_BENCH_DATA")
     records = info.discover(folder, **options)
