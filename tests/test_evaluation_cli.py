@@ -11,6 +11,7 @@ import torch
 
 from fusion_bench.cli.main import main
 from fusion_bench.io.images import write_png
+from toy_catalogue import without_checksums
 
 
 @pytest.fixture
@@ -21,6 +22,7 @@ def tiny_lytro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         write_png(base, tmp_path / "data" / "Lytro" / "A" / f"lytro_{index:02d}.png")
         write_png(base.flip(-1), tmp_path / "data" / "Lytro" / "B" / f"lytro_{index:02d}.png")
     monkeypatch.setenv("FUSION_BENCH_DATA", str(tmp_path / "data"))
+    without_checksums(monkeypatch, "Lytro")  # random images: used as a copy of the layout, not of Lytro's files
     return tmp_path
 
 
