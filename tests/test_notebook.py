@@ -1,7 +1,9 @@
-"""notebooks/leaderboard.ipynb runs (nbclient) on a small results table made by the real runner and metrics."""
+"""notebooks/leaderboard.ipynb runs (nbclient) on a small results table made by the real runner and metrics, and
+writes its figure into FUSION_BENCH_HOME/figures, not into the notebook's folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -28,15 +30,19 @@ def test_leaderboard_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         run_jobs(method_jobs(method, "Toy", pairs, "mefb", ("EN", "SF", "SD"), results), progress=False)
     export_results(results)
     monkeypatch.setenv("FUSION_BENCH_RESULTS", str(results / "results.csv"))
-    monkeypatch.setenv("FUSION_BENCH_FIGURES", str(tmp_path))
+    monkeypatch.delenv("FUSION_BENCH_FIGURES", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # The kernel runs in a folder standing for notebooks/: the figure must not land there (nor in the work tree).
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
     # jupyter_client starts the "python3" kernel with this interpreter, so the notebook sees the package under test.
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute()
+    assert list(folder.iterdir()) == []
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
     text = "".join(output.get("text", "") for output in outputs)
     assert "Toy: 3 images, 2 methods, convention mefb" in text
     markdown = "".join(output.get("data", {}).get("text/markdown", "") for output in outputs)
     assert "EN ↑" in markdown and "average" in markdown and "max-abs" in markdown and "**" in markdown
     assert any("image/png" in output.get("data", {}) for output in outputs)
-    assert (tmp_path / "Toy_distributions.png").stat().st_size > 1000
+    assert (Path(os.environ["FUSION_BENCH_HOME"]) / "figures" / "Toy_distributions.png").stat().st_size > 1000
