@@ -98,8 +98,8 @@ def storage_caption(storage: str, benchmark_storage: str, evidence: str) -> str:
     """The caption's sentence on how the fused images were stored, and why."""
     meaning = STORAGE_MEANING.get(storage, storage)
     if storage == benchmark_storage:
-        why = evidence or ("the dataset has no published fused images or scores to match, so fused images are "
-                           "stored as computed")
+        why = evidence or ("The dataset has no published fused images or scores to match, so fused images are "
+                           "stored as computed.")
         return f"Fused images stored `{storage}` ({meaning}): the benchmark's protocol. {why}"
     return (f"Fused images stored `{storage}` ({meaning}), not as the benchmark stores them (`{benchmark_storage}`). "
             + OTHER_STORAGE_REASON)
