@@ -21,12 +21,20 @@ direction, and each parameter → the matching `suggest_*` call (table in `docs/
 stored in SQLite (`<sweep_dir>/study.db` unless `storage` is given), so several processes or machines
 pointing at one database share it. Each trial is a normal training run with its own run folder, config
 and logs; the metric is the run's last logged value of `metric.name`, as W&B's summary.
+
+Before any trial (and by `--check`), `check_against_experiment` composes the experiment with each
+parameter's values (every categorical value, the bounds of a range): an unknown key (`optim.lrr`), a value
+of the wrong type or out of range fails naming `parameters.<key>`; and `metric.name` must be something a
+trial logs (`module.logged_keys`), with a validation before `trainer.max_steps` for a `val/` metric. A trial
+that fails anyway (an error while building or training, the metric missing from what it logged) is
+recorded with its reason in `trials.jsonl` and `trial-NNN/trial.json`, and the sweep goes on.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,9 +316,13 @@ class TrialRecord:
     reason: str | None = None
 
 
-def _failure(exc: BaseException) -> str:
-    """A failed trial's reason: our errors' own message, anything else with its type (e.g. a torch error)."""
-    return str(exc) if isinstance(exc, FusionBenchError) else f"{type(exc).__name__}: {exc}"
+def _failure(exc: BaseException, run_dir: Path) -> str:
+    """A failed trial's reason: our errors' own message; anything else (e.g. a torch error) with its type, its
+    traceback written to `<run_dir>/traceback.txt`."""
+    if isinstance(exc, FusionBenchError):
+        return str(exc)
+    (run_dir / "traceback.txt").write_text("".join(traceback.format_exception(exc)))
+    return f"{type(exc).__name__}: {exc} (traceback in {run_dir / 'traceback.txt'})"
 
 
 def _record(record: TrialRecord, folder: Path) -> None:
@@ -373,7 +385,7 @@ def run_sweep(path: str | Path, count: int, sweep_dir: str | Path | None = None,
                 record.value = result.metrics[metric["name"]]
             study.tell(trial, record.value if metric else 0.0)
         except Exception as exc:  # a failed trial is recorded and the sweep goes on, as a W&B agent does
-            record.state, record.reason = "FAIL", _failure(exc)
+            record.state, record.reason = "FAIL", _failure(exc, run_dir)
             trial.set_user_attr("error", record.reason)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         _record(record, folder)
