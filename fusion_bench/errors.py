@@ -43,3 +43,7 @@ class FusionOutputError(FusionBenchError):
 
 class UsageProblem(FusionBenchError):
     """Arguments that parse but do not make sense together (the CLI exits 2)."""
+
+
+class EvaluationError(FusionBenchError):
+    """An evaluation run stopped (e.g. a worker process died); the results written so far are kept."""

@@ -13,14 +13,16 @@ import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from fusion_bench.errors import EvaluationError
 from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.store import metrics_in, read_rows, write_rows
+from fusion_bench.evaluation.store import read_rows, write_rows
 from fusion_bench.evaluation.worker import limit_threads, run_job
 
 JobRunner = Callable[[Job], list[dict]]
@@ -50,17 +52,21 @@ class RunSummary:
 
 def pending(jobs: Sequence[Job], force: bool = False) -> list[Job]:
     """The work left: jobs whose per-image file is absent, and for images already scored on fewer metrics
-    than asked, a job for the missing metrics only. A job whose method's image is already on disk (the
-    lossless PNG of the same config and code version, or its stored file) scores it instead of fusing
-    again, so scoring under another convention or storage protocol never fuses twice. With `force`,
-    everything, fusing included."""
+    than asked, a job for the missing metrics only. An image scored from a file (the rows' `fused_path`)
+    that has gone since is not done: all its metrics are computed again, on the file made anew, so no
+    score points at a file that is not there (an image whose fusing failed has no file and stays failed
+    until `force`). A job whose method's image is already on disk (the lossless PNG
+    of the same config and code version, or its stored file) scores it instead of fusing again, so
+    scoring under another convention or storage protocol never fuses twice. With `force`, everything,
+    fusing included."""
     if force:
         return list(jobs)
     todo = []
     for job in jobs:
         part = Path(job.part_path)
-        if part.is_file():
-            missing = tuple(name for name in job.metrics if name not in metrics_in(part))
+        rows = read_rows(part) if part.is_file() else []
+        if rows and (Path(job.fused_path).is_file() or all(row["error"] for row in rows)):
+            missing = tuple(name for name in job.metrics if name not in {row["metric"] for row in rows})
             if not missing:
                 continue
             job = replace(job, metrics=missing)
@@ -163,7 +169,17 @@ def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSum
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
                 worker, job = in_flight.pop(future)
-                _record(job, future.result(), summary, force)
+                try:
+                    rows = future.result()
+                except BrokenProcessPool as exc:
+                    # Which of the worker's two submitted jobs was running is not known: name both.
+                    lost = [job] + [other for owner, other in in_flight.values() if owner == worker]
+                    running = ", ".join(sorted(f"{j.method} on {j.dataset}/{j.image}" for j in lost))
+                    raise EvaluationError(
+                        f"a worker process died (killed, e.g. out of memory, or crashed) running one of: "
+                        f"{running}; the {summary.done} images finished in this run are kept, and a re-run "
+                        f"continues with the rest") from exc
+                _record(job, rows, summary, force)
                 bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
                 bar.update()
                 submit(worker)

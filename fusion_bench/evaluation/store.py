@@ -84,12 +84,6 @@ def write_rows(path: Path, rows: Iterable[dict]) -> Path:
     return atomic_write_text(path, rows_to_csv(rows))
 
 
-def metrics_in(path: Path) -> set[str]:
-    """The metric names a part file already holds (without pandas: called once per image on resume)."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {row["metric"] for row in csv.DictReader(handle)}
-
-
 def read_rows(path: Path) -> list[dict]:
     """The rows of one part file as dicts (values as written)."""
     with open(path, encoding="utf-8", newline="") as handle:
