@@ -21,8 +21,11 @@ API (what the rest of fusion_bench uses):
 - `fusion_bench.data.mfifb.iter_published_fused(root, sets=("lytro", "mffw"))` → (pair, method, path).
 - `fusion_bench.data.datamodules.FusionDataModule`: test split = whole benchmark, batch size 1; train/val
   with a seeded split file and paired kornia crops/flips where a dataset has training data.
+- Layout discovery raises `layout.LayoutError` (a `DatasetError`) carrying every problem found and the
+  complete pairs beside them, so that `fetch.verify_dataset` reports a whole folder in one pass.
 - `fusion_bench.data.download`: `ensure_file`, `download`, `verify_file`; `fusion_bench.data.fetch`:
-  `download_dataset`, `verify_dataset`.
+  `download_dataset`, `verify_dataset`, and for optional parts (`catalogue.parts`: MEFB's published fused
+  images) `download_part`, `part_files`.
 """
 
 from fusion_bench.data.catalogue import DATASETS, DatasetInfo, get_dataset, get_info

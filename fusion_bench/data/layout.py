@@ -1,12 +1,38 @@
-"""Helpers shared by the layout discovery modules: listing image files and pairing folders by file name."""
+"""Helpers shared by the layout discovery modules: listing image files, pairing folders by file name, and
+`LayoutError`, which carries every problem a discovery found together with the complete pairs beside them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 from fusion_bench.io.images import SUPPORTED_SUFFIXES
+
+
+class LayoutError(DatasetError):
+    """A folder does not follow its layout everywhere: `problems` (one line per file or folder, e.g. a
+    missing partner), `records` (the complete pairs found beside them, in order) and `unpaired` (files
+    found without their partner). Its message is the first problem and how many more there are, so a run
+    stops with one line, while `fusion-bench data verify` lists them all."""
+
+    def __init__(self, problems: Sequence[str], records: Sequence[PairRecord] = (),
+                 unpaired: Sequence[Path] = ()) -> None:
+        self.problems = list(problems)
+        self.records = list(records)
+        self.unpaired = list(unpaired)
+        more = len(self.problems) - 1
+        super().__init__(self.problems[0] + (f" (and {more} more problem(s): `fusion-bench data verify` lists "
+                                             f"them)" if more else ""))
+
+
+def raise_problems(problems: Sequence[str], records: Sequence[PairRecord], unpaired: Sequence[Path] = ()) -> None:
+    """Raise `LayoutError` if discovery found any problem; the layouts call it once, after looking at
+    everything, so that one pass reports every problem."""
+    if problems:
+        raise LayoutError(problems, records, unpaired)
 
 
 def natural_key(text: str) -> list:
@@ -40,21 +66,26 @@ def by_stem(folder: Path) -> dict[str, Path]:
     return found
 
 
-def pair_folders(first: Path, second: Path, *more: Path) -> list[tuple[str, tuple[Path, ...]]]:
-    """Match the images of several folders by file stem: [(stem, (path in first, path in second, ...))].
+def pair_folders(first: Path, second: Path, *more: Path) -> tuple[list[tuple[str, tuple[Path, ...]]], list[str],
+                                                                  list[Path]]:
+    """Match the images of several folders by file stem.
 
-    Every file must have its partner in every other folder; a missing partner is a `DatasetError` naming
-    the file and the folder where the partner was expected.
+    Returns:
+        (complete, problems, unpaired): complete = [(stem, (path in first, path in second, ...))] for the
+        stems present in every folder, in natural order; problems = one line per file lacking its partner in
+        another folder (naming the file and that folder); unpaired = those files.
     """
     folders = (first, second, *more)
     tables = [by_stem(folder) for folder in folders]
-    for folder, table in zip(folders, tables):
+    problems: list[str] = []
+    unpaired: list[Path] = []
+    for table in tables:
         for other_folder, other in zip(folders, tables):
-            missing = sorted(set(table) - set(other), key=natural_key)
-            if missing:
-                raise DatasetError(
-                    f"{table[missing[0]]}: no partner named {missing[0]}.* in {other_folder}"
-                    + (f" ({len(missing) - 1} more files without partner)" if len(missing) > 1 else "")
-                    + "; add the partner or remove the file"
-                )
-    return [(stem, tuple(table[stem] for table in tables)) for stem in sorted(tables[0], key=natural_key)]
+            for stem in sorted(set(table) - set(other), key=natural_key):
+                problems.append(f"{table[stem]}: no partner named {stem}.* in {other_folder}; add the partner or "
+                                f"remove the file")
+                if table[stem] not in unpaired:
+                    unpaired.append(table[stem])
+    common = set.intersection(*(set(table) for table in tables))
+    complete = [(stem, tuple(table[stem] for table in tables)) for stem in sorted(common, key=natural_key)]
+    return complete, problems, unpaired

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from fusion_bench.data import folder
-from fusion_bench.data.layout import image_files, natural_key, require_dir
+from fusion_bench.data.layout import image_files, natural_key, raise_problems, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 
@@ -31,13 +31,15 @@ def _discover_release(root: Path) -> list[PairRecord]:
         found.setdefault(name, {})[match.group(2).upper()] = path
     if not found:
         raise DatasetError(f"{root}: neither A/ and B/ folders nor files named lytro-NN-A.jpg / lytro-NN-B.jpg")
-    records = []
+    records, problems, unpaired = [], [], []
     for name in sorted(found, key=natural_key):
         sides = found[name]
-        for have, want in (("A", "B"), ("B", "A")):
-            if have in sides and want not in sides:
-                partner = sides[have].stem[:-1] + want
-                raise DatasetError(f"{sides[have]}: no partner {partner}.* in {root}; add the partner or remove "
-                                   f"the file")
-        records.append(PairRecord(name, (sides["A"], sides["B"])))
+        if len(sides) == 2:
+            records.append(PairRecord(name, (sides["A"], sides["B"])))
+            continue
+        (have, path), = sides.items()
+        partner = path.stem[:-1] + ("B" if have == "A" else "A")
+        problems.append(f"{path}: no partner {partner}.* in {root}; add the partner or remove the file")
+        unpaired.append(path)
+    raise_problems(problems, records, unpaired)
     return records

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.data.layout import require_dir
+from fusion_bench.data.layout import raise_problems, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 from fusion_bench.io.images import SUPPORTED_SUFFIXES
@@ -66,14 +66,32 @@ def _find_side(folder: Path, name: str, side: str) -> Path:
 
 
 def discover(root: Path) -> list[PairRecord]:
-    """The 100 MEFB pairs in `information.txt` order; names as written there ("Arno", "Tower")."""
+    """The 100 MEFB pairs in `information.txt` order; names as written there ("Arno", "Tower").
+
+    Raises:
+        LayoutError: pair folders or files missing (every one named; the complete pairs attached).
+    """
     root = require_dir(Path(root), "MEFB root")
     input_dir = require_dir(root / "input", "MEFB input/")
     names, _, _ = read_information(root)
-    records = []
+    records, problems, unpaired = [], [], []
     for name in names:
-        folder = _find_folder(input_dir, name)
-        records.append(PairRecord(name, (_find_side(folder, name, "A"), _find_side(folder, name, "B"))))
+        try:
+            folder = _find_folder(input_dir, name)
+        except DatasetError as exc:
+            problems.append(str(exc))
+            continue
+        sides = []
+        for side in ("A", "B"):
+            try:
+                sides.append(_find_side(folder, name, side))
+            except DatasetError as exc:
+                problems.append(str(exc))
+        if len(sides) == 2:
+            records.append(PairRecord(name, tuple(sides)))
+        else:
+            unpaired += sides
+    raise_problems(problems, records, unpaired)
     return records
 
 

@@ -82,7 +82,8 @@ class FusionDataset(Dataset):
     def names(self) -> list[str]:
         return [record.name for record in self.records]
 
-    def _read(self, path: Path) -> LoadedImage:
+    def read_file(self, path: Path) -> LoadedImage:
+        """One file of a record, read as the dataset requires (`channels`, `bit_depth`)."""
         image = read_image(path, self.channels)
         if self.bit_depth is not None and image.bit_depth != self.bit_depth:
             raise ImageFormatError(
@@ -93,21 +94,9 @@ class FusionDataset(Dataset):
 
     def __getitem__(self, index: int) -> FusionSample:
         record = self.records[index]
-        sources = [self._read(path) for path in record.source_paths]
-        target = self._read(record.target_path) if record.target_path is not None else None
-        first = sources[0]
-        for other in sources[1:] + ([target] if target is not None else []):
-            if other.size != first.size:
-                raise DatasetError(
-                    f"{record.name}: {first.path} is {first.size[0]}x{first.size[1]} but {other.path} is "
-                    f"{other.size[0]}x{other.size[1]} (H x W); the images of a pair must have the same size"
-                )
-        for other in sources[1:]:
-            if other.channels != first.channels:
-                raise DatasetError(
-                    f"{record.name}: {first.path} is {first.channels} but {other.path} is {other.channels}; "
-                    f"load with channels='rgb' or 'gray' after converting the files, or fix the pair"
-                )
+        sources = [self.read_file(path) for path in record.source_paths]
+        target = self.read_file(record.target_path) if record.target_path is not None else None
+        check_pair(record.name, sources, target)
         return FusionSample(
             sources=[image.tensor[0] for image in sources],
             target=target.tensor[0] if target is not None else None,
@@ -115,6 +104,24 @@ class FusionDataset(Dataset):
             paths=[image.path for image in sources],
             bit_depth=max(image.bit_depth for image in sources),
         )
+
+
+def check_pair(name: str, sources: Sequence[LoadedImage], target: LoadedImage | None = None) -> None:
+    """Raise `DatasetError` naming both files if the images of sample `name` differ in size, or its sources in
+    channel count."""
+    first = sources[0]
+    for other in list(sources[1:]) + ([target] if target is not None else []):
+        if other.size != first.size:
+            raise DatasetError(
+                f"{name}: {first.path} is {first.size[0]}x{first.size[1]} but {other.path} is "
+                f"{other.size[0]}x{other.size[1]} (H x W); the images of a pair must have the same size"
+            )
+    for other in sources[1:]:
+        if other.channels != first.channels:
+            raise DatasetError(
+                f"{name}: {first.path} is {first.channels} but {other.path} is {other.channels}; "
+                f"load with channels='rgb' or 'gray' after converting the files, or fix the pair"
+            )
 
 
 def collate_single(samples: list[FusionSample]) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_bench.data.layout import image_files, natural_key, require_dir
+from fusion_bench.data.layout import image_files, natural_key, raise_problems, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 
@@ -19,10 +19,17 @@ def discover(root: Path, min_frames: int = 2) -> list[PairRecord]:
                      key=lambda p: natural_key(p.name))
     if not folders:
         raise DatasetError(f"{root}: no sequence folders; expected one sub-folder of frames per scene")
-    records = []
+    records, problems, unpaired = [], [], []
     for folder in folders:
-        frames = tuple(image_files(folder))
+        try:
+            frames = tuple(image_files(folder))
+        except DatasetError as exc:
+            problems.append(str(exc))
+            continue
         if len(frames) < min_frames:
-            raise DatasetError(f"{folder}: {len(frames)} frame(s), a sequence needs at least {min_frames}")
+            problems.append(f"{folder}: {len(frames)} frame(s), a sequence needs at least {min_frames}")
+            unpaired += frames
+            continue
         records.append(PairRecord(folder.name, frames))
+    raise_problems(problems, records, unpaired)
     return records

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from fusion_bench.data import folder
-from fusion_bench.data.layout import image_files, natural_key, require_dir
+from fusion_bench.data.layout import LayoutError, image_files, natural_key, raise_problems, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError, ImageReadError
 from fusion_bench.io.atomic import atomic_write_text
@@ -47,10 +47,16 @@ def discover(root: Path, parts: Sequence[str] | None = None) -> list[PairRecord]
         return folder.discover(root, sources=("under", "over"), target=None)
     chosen = [part for part in PARTS if (root / part).is_dir()] if parts is None else list(parts)
     luminance = LuminanceCache(home_dir() / "cache" / "sice-luminance.json")
-    records = []
-    for part in chosen:
-        records += _discover_part(require_dir(root / part, f"SICE {part}"), luminance)
-    luminance.save()
+    records, problems, unpaired = [], [], []
+    try:
+        for part in chosen:
+            try:
+                records += _discover_part(require_dir(root / part, f"SICE {part}"), luminance)
+            except LayoutError as exc:
+                records, problems, unpaired = records + exc.records, problems + exc.problems, unpaired + exc.unpaired
+    finally:
+        luminance.save()
+    raise_problems(problems, records, unpaired)
     return records
 
 
@@ -71,17 +77,27 @@ def _discover_part(part_dir: Path, luminance: LuminanceCache) -> list[PairRecord
     if not sequences:
         raise DatasetError(f"{part_dir}: no sequence folders")
     short = part_dir.name.replace("Dataset_", "")
-    records = []
+    records, problems, unpaired = [], [], []
     for sequence in sequences:
-        frames = image_files(sequence)
-        if len(frames) < 2:
-            raise DatasetError(f"{sequence}: {len(frames)} frame(s); a SICE sequence needs at least two")
-        if sequence.name not in labels:
-            raise DatasetError(f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the "
-                               f"SICE release")
-        ordered = tuple(sorted(frames, key=lambda p: (luminance.get(p), natural_key(p.name))))
+        try:
+            frames = image_files(sequence)
+        except DatasetError as exc:
+            problems.append(str(exc))
+            continue
+        if len(frames) < 2 or sequence.name not in labels:
+            problems.append(f"{sequence}: {len(frames)} frame(s); a SICE sequence needs at least two" if len(frames) < 2
+                            else f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the "
+                                 f"SICE release")
+            unpaired += frames
+            continue
+        try:
+            ordered = tuple(sorted(frames, key=lambda p: (luminance.get(p), natural_key(p.name))))
+        except ImageReadError as exc:
+            problems.append(str(exc))
+            continue
         records.append(PairRecord(f"{short}/{sequence.name}", (ordered[0], ordered[-1]), labels[sequence.name],
                                   ordered))
+    raise_problems(problems, records, unpaired)
     return records
 
 
