@@ -103,3 +103,17 @@ def test_other_fusion_bench_distribution_is_one_warning(pair: list[str], capsys:
     # metadata of this checkout under its old name (an egg-info left in it) is not the other project
     monkeypatch.setattr(environment, "_CHECKOUT", other.parent.resolve())
     assert environment.conflicting_distribution_warning() is None
+
+
+def test_directory_given_as_weights(tmp_path: Path, pair: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert main(["fuse", "--method", "mgdn-mff", "--a", pair[0], "--b", pair[1], "--out", str(tmp_path / "f.png"),
+                 "--weights", str(tmp_path)]) == 1
+    assert f"{tmp_path}: weight file: is a directory" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("content", [b"x\n", b"\x89PNG\r\n"])
+def test_leaderboard_of_a_file_that_is_no_results_table(tmp_path: Path, content: bytes,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "r.csv").write_bytes(content)
+    assert main(["leaderboard", "--results", str(tmp_path / "r.csv"), "--out", str(tmp_path / "lb")]) == 2
+    assert "not a results folder or results table" in _one_error_line(capsys)

@@ -90,7 +90,7 @@ def test_drop_list_matches_whole_keys_only() -> None:
 
 
 def test_missing_weight_file_is_a_checkpoint_error(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="weight file: no such file"):
         load_weights(build_mgdn(PRESETS["mgdn-mff"]), tmp_path / "absent.pth")
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"not a checkpoint")

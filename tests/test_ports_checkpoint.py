@@ -90,5 +90,5 @@ def test_key_map_refuses_a_damaged_file(damage: str, tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_checkpoint_error(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="weight file: no such file"):
         read_checkpoint(tmp_path / "absent.pth")

@@ -42,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or home_dir() / "leaderboard"
     if not results_root.exists():
         raise UsageProblem(f"{results_root}: no results folder; run `fusion-bench evaluate` first or pass --results")
-    results = load_results(results_root)
+    try:
+        results = load_results(results_root)
+    except ValueError as exc:  # not UTF-8, not CSV
+        raise UsageProblem(f"{results_root}: not a results folder or results table ({exc})") from exc
+    if not {"dataset", "method", "image"} <= set(results.columns):
+        raise UsageProblem(f"{results_root}: not a results folder or results table (no dataset, method and "
+                           f"image columns)")
     images = len(results[["dataset", "method", "image"]].drop_duplicates())
     if images < MIN_IMAGES and not args.force:
         raise UsageProblem(f"{results_root}: {len(results)} result rows, {images} scored images; a leaderboard "

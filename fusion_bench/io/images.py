@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fusion_bench.errors import ImageFormatError, ImageReadError
 from fusion_bench.io.atomic import atomic_write
+from fusion_bench.io.files import file_problem
 
 Channels = Literal["rgb", "gray"]
 SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
@@ -168,10 +169,9 @@ def read_image(path: str | Path, channels: Channels | None = None) -> LoadedImag
         ImageFormatError: wrong channel count or unsupported sample type.
     """
     path = Path(path)
-    if path.is_dir():
-        raise ImageReadError(f"{path}: is a directory, not an image file")
-    if not path.is_file():
-        raise ImageReadError(f"{path}: no such file")
+    problem = file_problem(path)
+    if problem:
+        raise ImageReadError(f"{path}: {problem}")
     try:
         data = _decode(path)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from fusion_bench.errors import CheckpointError
+from fusion_bench.io.files import file_problem
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ def filter_checkpoint(state_dict: Mapping[str, torch.Tensor], model: nn.Module,
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """A plain state_dict from a .pth/.pt file, read with `weights_only=True` (no arbitrary unpickling)."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: weight file not found")
+    problem = file_problem(path)
+    if problem:
+        raise CheckpointError(f"{path}: weight file: {problem}")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or non-weights files

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from fusion_bench.errors import CheckpointError
+from fusion_bench.io.files import file_problem
 from fusion_bench.models.base import WeightFile
 from fusion_bench.models.weights import resolve_weight_file
 
@@ -75,8 +76,9 @@ def read_checkpoint(path: str | Path, allow_numpy_scalars: bool = False) -> Mapp
     hold a mapping.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: weight file not found")
+    problem = file_problem(path)
+    if problem:
+        raise CheckpointError(f"{path}: weight file: {problem}")
     allowed = list(NUMPY_SCALAR_GLOBALS) if allow_numpy_scalars else []
     try:
         with torch.serialization.safe_globals(allowed):
