@@ -2,7 +2,7 @@
 
 Every run checks the dataset copy it uses (`fusion_bench.data.verified`); hashing MEFB's and MFIFB's 136 MB
 each time would cost about a second per run, so a digest is kept in `FUSION_BENCH_HOME/cache/sha256.json`
-keyed by the file's resolved path with its size, modification time, status-change time and inode: a file that
+keyed by the file's absolute path with its size, modification time, status-change time and inode: a file that
 is rewritten, replaced, truncated or touched gets a new key and is hashed again (a copy made with `cp -p`
 keeps the modification time but not the status-change time). The cache only ever saves time: a file that
 cannot be read or written costs a re-hash, never a wrong answer.
@@ -34,7 +34,7 @@ def _version(stat: os.stat_result) -> list[int]:
 
 
 class Sha256Cache:
-    """Digests by (resolved path, size, mtime, ctime, inode), loaded from and saved to one JSON file."""
+    """Digests by (absolute path, size, mtime, ctime, inode), loaded from and saved to one JSON file."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else home_dir() / "cache" / "sha256.json"
@@ -50,7 +50,7 @@ class Sha256Cache:
         """`file`'s sha256, from the cache when this version of the file was hashed before.
         Raises `OSError` if it cannot be read."""
         stat = file.stat()
-        key = str(file.resolve())
+        key = os.path.abspath(file)
         stored = self.values.get(key)
         if isinstance(stored, list) and len(stored) == 5 and stored[:4] == _version(stat):
             return str(stored[4])
