@@ -40,8 +40,8 @@ def test_unknown_group_choice_is_refused_before_training(tmp_path: Path, capsys:
     assert config.defaults.model == "mgdn_mef" and config.model.config.channels == 60
 
 
-NOISE = ("💡 Tip", "litlogger", "anonymous setting", "module(s) in eval mode", "`weights_only` was not set", "Epoch 0/-2",
-         "LeafSpec")
+NOISE = ("💡 Tip", "litlogger", "anonymous setting", "module(s) in eval mode", "`weights_only` was not set",
+         "Epoch 0/-2", "LeafSpec")
 
 
 def test_short_run_console_csv_and_finished_resume(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", help="Optuna storage URL (default sqlite:///<dir>/study.db)")
     parser.add_argument("--seed", type=int, help="sampler seed (default: random, so that processes sharing "
                         "one study draw different trials)")
-    parser.add_argument("--check", action="store_true", help="only check the file (W&B's rules; parameters and metric against the experiment)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the file: W&B's rules, then its parameters and metric against the experiment")
     parser.set_defaults(func=run)
 
 

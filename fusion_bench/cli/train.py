@@ -14,7 +14,8 @@ from fusion_bench.cli.output import info
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a fuser from an experiments/ config", description=__doc__)
     parser.add_argument("experiment", type=Path, help="experiment YAML, e.g. experiments/mgdn_mef.yaml")
-    parser.add_argument("overrides", nargs="*", help="dot-list overrides, e.g. trainer.max_steps=20 loss.nmi=0.5")
+    parser.add_argument("overrides", nargs="*", help="dot-list overrides, e.g. trainer.max_steps=20 loss.nmi=0.5; "
+                        "defaults.GROUP=FILE picks another group file (defaults.model=mgdn_tiny)")
     parser.set_defaults(func=run)
 
 
