@@ -11,7 +11,7 @@ from fusion_bench.evaluation import store
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, PUBLISHED_STORAGE, RUN_HERE
 from fusion_bench.evaluation.versions import method_code_version, scoring_code_version
-from fusion_bench.io.storage import check_storage, stored_suffix
+from fusion_bench.io.storage import LOSSLESS, check_storage, stored_suffix
 from fusion_bench.models.registry import config_hash, get_method_info, resolve_config
 
 
@@ -24,7 +24,7 @@ class Pair:
 
 
 def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: str, metrics: Sequence[str],
-                root: Path, overrides: dict | None = None, storage: str = "lossless") -> list[Job]:
+                root: Path, overrides: dict | None = None, storage: str = LOSSLESS) -> list[Job]:
     """One job per pair: fuse with the registered `method` (its default config updated by `overrides`),
     store the fused image under the `storage` protocol, score the stored file."""
     check_storage(storage)
@@ -79,6 +79,9 @@ def rescoring_jobs(jobs: Sequence[Job], convention: str, metrics: Sequence[str],
     both conventions and both protocols."""
     copies = []
     for job in jobs:
+        if not job.output_path:
+            raise ValueError(f"{job.method} on {job.dataset}/{job.image}: only a method's own images can be "
+                             "re-scored (published fused images have no lossless copy here)")
         protocol = storage or job.storage
         stored = Path(job.output_path).with_suffix(stored_suffix(protocol, job.sources[0]))
         copies.append(replace(job, convention=convention, storage=protocol, metrics=tuple(metrics), fuse=False,
