@@ -12,7 +12,7 @@ import torch
 from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.io.images import write_png
 from fusion_bench.leaderboard.pages import generate
-from fusion_bench.leaderboard.tables import aggregate, select_runs, leaderboard_frame, ranks, to_markdown
+from fusion_bench.leaderboard.tables import aggregate, leaderboard_frame, rank_frame, ranks, select_runs, to_markdown
 
 DIRECTIONS = {"EN": True, "SF": True, "SD": True, "CE": False}
 # method → provenance, per-image values (2 images) for EN, SF, SD, CE
@@ -291,3 +291,96 @@ def test_rows_scored_on_fewer_metrics_are_not_ranked_above_the_others(tmp_path: 
     assert unranked and "SF, SD, CE" in unranked[0]
     readme = (out / "README.md").read_text()
     assert "| mertens |" not in readme and "| gff |" in readme  # best mean rank of SICE: gff, not mertens
+
+
+def _rows(method: str, provenance: str, values: dict[str, tuple[float, ...]], dataset: str = "Lytro",
+          convention: str = "mefb", storage: str = "imwrite", images: tuple[str, ...] = ("i1", "i2")) -> list[dict]:
+    """Result rows of one method: `values[metric][k]` is image `images[k]`'s value (NaN/inf kept as given)."""
+    return [{"method": method, "dataset": dataset, "image": image, "metric": metric, "convention": convention,
+             "storage": storage, "value": value, "config_hash": "abc", "code_version": "0.1.0", "fuse_seconds": 0.1,
+             "score_seconds": 0.01, "fused_path": "", "provenance": provenance, "source": "", "error": "",
+             "timestamp": "2026-01-01T00:00:00+00:00"}
+            for metric, per_image in values.items() for image, value in zip(images, per_image)]
+
+
+def test_tied_means_share_the_best_rank_both_are_bold_and_ties_are_ordered_by_name():
+    # EN (higher better): a and b tie at 7.0 (from different images), c 6.0; CE (lower better): a and c tie.
+    rows = (_rows("c", RUN_HERE, {"EN": (6.0, 6.0), "CE": (0.1, 0.1)})
+            + _rows("b", RUN_HERE, {"EN": (7.0, 7.0), "CE": (0.2, 0.2)})
+            + _rows("a", RUN_HERE, {"EN": (6.5, 7.5), "CE": (0.1, 0.1)}))
+    mean, _, images = aggregate(pd.DataFrame(rows, columns=list(COLUMNS)))
+    ranked = ranks(mean, DIRECTIONS)
+    by_method = {method: ranked.loc[(method, RUN_HERE)] for method in "abc"}
+    assert [by_method[m]["EN"] for m in "abc"] == [1, 1, 3]  # a shared first place, then third
+    assert [by_method[m]["CE"] for m in "abc"] == [1, 3, 1]
+    assert [by_method[m]["mean rank"] for m in "abc"] == [1.0, 2.0, 2.0]
+    table = to_markdown(leaderboard_frame(mean, None, images, ranked, DIRECTIONS)).splitlines()
+    body = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]] for line in table[2:]}
+    assert list(body) == ["a", "b", "c"]  # b and c tie at mean rank 2: by name, whatever the input order
+    # columns: provenance, images, EN, CE, mean rank
+    assert [body[m][2] for m in "abc"] == ["**7**", "**7**", "6"]
+    assert [body[m][3] for m in "abc"] == ["**0.1**", "0.2", "**0.1**"]
+    assert [body[m][4] for m in "abc"] == ["1.00", "2.00", "2.00"]
+    rank_table = to_markdown(rank_frame(ranked, DIRECTIONS)).splitlines()
+    assert [[cell.strip() for cell in line.split("|")[1:-1]] for line in rank_table[2:]] == [
+        ["a", "1", "1", "1.00"], ["b", "1", "3", "2.00"], ["c", "3", "1", "2.00"]]
+
+
+def test_our_scoring_vs_published_scores_on_the_images_both_have_stored_alike(tmp_path: Path):
+    from fusion_bench.leaderboard.comparisons import counterpart_tables, read_data_file
+
+    ours = _rows("gff", RUN_HERE, {"EN": (7.0, 7.2, 9.9), "SF": (20.0, 22.0, 99.0)}, dataset="MEFB",
+                 images=("i1", "i2", "i3"))  # i3: not published, left out of both means
+    ours_lossless = _rows("gff", RUN_HERE, {"EN": (1.0, 1.0), "SF": (1.0, 1.0)}, dataset="MEFB", storage="lossless")
+    published = _rows("GFF", PUBLISHED_SCORES, {"EN": (6.8, 7.0), "SF": (25.0, 25.0), "SD": (50.0, 50.0)},
+                      dataset="MEFB")
+    gray = _rows("GFF", PUBLISHED_SCORES, {"EN": (0.0, 0.0)}, dataset="MEFB", convention="gray")
+    results = pd.DataFrame(ours + ours_lossless + published + gray, columns=list(COLUMNS))
+    [(title, table, gap)] = counterpart_tables(results, read_data_file("counterparts.csv"), {"MEFB": "mefb"})
+    assert title.startswith("gff vs GFF on MEFB (2 images, both `imwrite`): MEFB's scores of GFF")
+    assert gap.startswith("Our GFF is our own implementation")
+    assert list(table.columns) == ["metric", "gff (run here)", f"GFF ({PUBLISHED_SCORES})", "difference", "relative"]
+    assert table["metric"].tolist() == ["EN", "SF"]  # SD: published only
+    expected = [[7.1, 6.9, 0.2, 0.2 / 6.9], [21.0, 25.0, -4.0, -4.0 / 25.0]]
+    assert table.iloc[:, 1:].to_numpy() == pytest.approx(np.array(expected), rel=1e-12)
+
+    generate(results, tmp_path / "lb", conventions={"MEFB": "mefb"}, storages={"MEFB": "imwrite"},
+             higher_is_better=DIRECTIONS)
+    readme = (tmp_path / "lb" / "README.md").read_text()
+    section = readme.split("## Our scoring vs published scores of the same method")[1]
+    assert "### gff vs GFF on MEFB (2 images, both `imwrite`)" in section
+    en_line = [line for line in section.splitlines() if line.startswith("| EN ")][0]
+    assert [cell.strip() for cell in en_line.split("|")[1:-1]] == ["EN", "7.1", "6.9", "0.2", "0.02899"]
+    merged = pd.read_csv(tmp_path / "lb" / "csv" / "counterparts.csv")
+    assert merged["gff (run here)"].tolist() == pytest.approx([7.1, 21.0])
+
+
+def test_mgdns_reported_cells_are_scored_again_from_our_rows():
+    from fusion_bench.leaderboard.comparisons import read_data_file, reproduction_table
+
+    main = _rows("mgdn-mff", RUN_HERE, {"EN": (7.5, 7.7, 7.0)}, images=("i1", "i2", "i3"))
+    main[2]["value"] = float("inf")  # not finite: left out, as in the leaderboard's means
+    failed = _rows("mgdn-mff", RUN_HERE, {"EN": (float("nan"),)}, images=("i4",))
+    failed[0]["error"] = "ImageFormatError: EN cannot be computed"
+    gray = _rows("mgdn-mff", RUN_HERE, {"EN": (7.3, 7.5)}, convention="gray")
+    lossless = _rows("mgdn-mff", RUN_HERE, {"EN": (7.4, 7.4)}, storage="lossless")
+    other_method = _rows("gff", RUN_HERE, {"EN": (1.0, 1.0)})
+    sice = _rows("mgdn-mef", RUN_HERE, {"EN": (6.5, 6.9)}, dataset="SICE", storage="lossless")
+    results = pd.DataFrame(main + failed + gray + lossless + other_method + sice, columns=list(COLUMNS))
+    table = reproduction_table(results, read_data_file("reported.csv"), {"Lytro": "mefb", "SICE": "mefb"},
+                               {"Lytro": "imwrite", "SICE": "lossless"})
+    lytro = table[table["dataset"] == "Lytro"]
+    # The leaderboard's convention and storage first, then its storage in the other convention.
+    assert lytro[["convention", "storage"]].values.tolist() == [["mefb", "imwrite"], ["gray", "imwrite"],
+                                                                ["mefb", "lossless"]]
+    assert lytro["ours"].tolist() == pytest.approx([7.6, 7.4, 7.4], rel=1e-12)
+    assert lytro["difference"].tolist() == pytest.approx([7.6 - 7.54, 7.4 - 7.54, 7.4 - 7.54], rel=1e-12)
+    assert lytro["images"].tolist() == [2, 2, 2]
+    assert lytro["note"].tolist() == ["leaderboard convention and storage", "other convention, for comparison",
+                                      "other storage (lossless), for comparison"]
+    assert set(lytro["method"]) == {"MGDN (mgdn-mff)"} and (lytro["reported"] == 7.54).all()
+    sice_row = table[table["dataset"] == "SICE"].iloc[0]
+    assert (sice_row["ours"], sice_row["reported"], sice_row["images"]) == (pytest.approx(6.7), 6.94, 2)
+    for dataset in ("MEFB", "RealMFF"):  # not run here: said so, with the reported value kept
+        row = table[table["dataset"] == dataset].iloc[0]
+        assert row["images"] == 0 and np.isnan(row["ours"]) and row["note"].startswith("not run here")
