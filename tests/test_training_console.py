@@ -89,3 +89,11 @@ def test_checkpoints_are_read_with_weights_only(tmp_path: Path) -> None:
     torch.save({"global_step": 3, "payload": _Payload()}, unsafe)
     with pytest.raises(CheckpointError, match="weights_only=True"):
         read_checkpoint(unsafe)
+
+
+def test_a_yaml_syntax_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ntrainer: {max_steps: 3\n")
+    assert main(["train", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {broken}: not a valid YAML config (") and err.count("\n") == 1, err

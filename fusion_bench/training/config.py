@@ -115,11 +115,16 @@ def _load_yaml(path: Path, what: str) -> DictConfig:
         raise ConfigError(f"{what}: no such file {path}")
     try:
         loaded = OmegaConf.load(path)
-    except (OmegaConfBaseException, OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a valid YAML config ({exc})") from exc
+    except Exception as exc:  # OmegaConf's, PyYAML's parser errors (not ValueErrors), OSError
+        raise ConfigError(f"{path}: not a valid YAML config ({one_line(exc)})") from exc
     if not isinstance(loaded, DictConfig):
         raise ConfigError(f"{path}: a config file must be a mapping of keys")
     return loaded
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (YAML parser errors span several: what, then where)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _reason(exc: OmegaConfBaseException) -> str:

@@ -153,7 +153,9 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     try:
         sweep = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        from fusion_bench.training.config import one_line
+
+        raise ConfigError(f"{path}: not valid YAML ({one_line(exc)})") from exc
     if not isinstance(sweep, dict):
         raise ConfigError(f"{path}: a sweep file is a mapping (method, metric, parameters, command)")
     check_sweep(sweep)
