@@ -86,7 +86,7 @@ def test_errors_are_one_line_naming_the_file_or_argument_and_the_problem(tmp_pat
 
     assert _error(capsys, "--a", missing, "--b", rgb, "--fused", rgb) == (1, f"error: {missing}: no such file\n")
     assert _error(capsys, "--a", rgb, "--b", rgb, "--fused", tmp_path) == (
-        1, f"error: {tmp_path}: is a directory, not an image file\n")
+        1, f"error: {tmp_path}: is a directory, not a file\n")
     code, err = _error(capsys, "--a", rgb, "--b", truncated, "--fused", rgb)
     assert code == 1 and err.count("\n") == 1
     assert err.startswith(f"error: {truncated}: unreadable or truncated image (")
