@@ -1,5 +1,11 @@
 """MEFB (xingchenzhang/MEFB): `input/<Name>/<Name>_A.*` (under-exposed) and `<Name>_B.*` (over-exposed), in
-the order of `output/information.txt`, plus MEFB's published scores.
+the order of `output/information.txt`, plus MEFB's published scores and the names of its published fused
+images (`output/fused_images/<Name>_<METHOD>.<ext>`, an optional part of the dataset: `catalogue/parts.py`).
+
+The published scores' method axis does not follow `information.txt` for nine methods: which method's images
+each column of `evaluationMetrics.mat` holds was identified from the images themselves
+(`fusion_bench.validation.columns`) and is shipped as `mefb_columns.csv` (.mat column, information.txt's
+label, the method whose images it holds, how that was found); `read_published_scores` names rows by it.
 
 Upstream quirks handled (shared/data/README.md): folder and file names differ in case from the names in
 `information.txt` ("Tower" is `tower/`, `Farmhouse_A.png` pairs with `FarmHouse_B.png`, `Lighthouse_a.png`,
@@ -12,6 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
 import pandas as pd
 
 from fusion_bench.data.layout import raise_problems, require_dir
@@ -95,18 +107,24 @@ def discover(root: Path) -> list[PairRecord]:
     return records
 
 
-def read_published_scores(root: Path) -> pd.DataFrame:
-    """MEFB's published scores as a tidy table with columns image, method, metric, value.
+def published_fused_name(file: str, pairs: Iterable[str], methods: Iterable[str]) -> tuple[str, str]:
+    """(pair, method) of a published fused image's file name `<pair>_<METHOD>.<ext>`, the names as in
+    `information.txt` (the files spell some methods differently: `ArtistPalette_MEFnet.tif`). Pair and method
+    names may hold underscores (`hongkong_01_SPD_MEF.jpg`); `DatasetError` if the name fits no pair and method."""
+    stem = Path(file).stem
+    by_case = {method.casefold(): method for method in methods}
+    for pair in sorted(pairs, key=len, reverse=True):
+        if stem.startswith(pair + "_") and stem[len(pair) + 1:].casefold() in by_case:
+            return pair, by_case[stem[len(pair) + 1:].casefold()]
+    raise DatasetError(f"{file}: not <pair>_<method>.<ext> for any MEFB pair and method of information.txt")
 
-    `evaluationMetrics.mat` holds `resultsMetrics` (images × methods × metrics = 100 × 21 × 20), computed by
-    MEFB's Matlab code on the authors' fused images; the names come from `information.txt`. Rows are in
-    image, method, metric order; NaN values (if any) are kept.
-    """
-    import numpy as np
+
+def read_score_array(root: Path) -> np.ndarray:
+    """`resultsMetrics` of `evaluationMetrics.mat`: (images, columns, metrics) = (100, 21, 20) float64, axes in
+    the order of `information.txt`'s pairs and metrics; its columns are named by `column_methods()`."""
     import scipy.io
 
-    root = Path(root)
-    path = root / SCORES
+    path = Path(root) / SCORES
     if not path.is_file():
         raise DatasetError(f"{path}: missing; MEFB's published scores are in output/evaluation_metrics/")
     images, methods, metrics = read_information(root)
@@ -117,5 +135,76 @@ def read_published_scores(root: Path) -> pd.DataFrame:
     expected = (len(images), len(methods), len(metrics))
     if values.shape != expected:
         raise DatasetError(f"{path}: resultsMetrics has shape {values.shape}, information.txt lists {expected}")
-    index = pd.MultiIndex.from_product([images, methods, metrics], names=["image", "method", "metric"])
+    return values
+
+
+COLUMNS_FILE = "mefb_columns.csv"
+COLUMN_FIELDS = ("mat_column", "information_label", "method", "identified_by")
+
+
+@dataclass(frozen=True)
+class ScoreColumn:
+    """One column of `resultsMetrics`' method axis.
+
+    Attributes:
+        mat_column: its index, 1-based as in Matlab.
+        information_label: the method information.txt names at that position.
+        method: the method whose fused images the column's values were computed on.
+        identified_by: how that was established (the images and metrics compared, and how closely).
+    """
+
+    mat_column: int
+    information_label: str
+    method: str
+    identified_by: str
+
+
+def check_columns(columns: list[ScoreColumn], labels: list[str]) -> list[ScoreColumn]:
+    """`columns` if they name every column of `labels` (information.txt's methods) once, in order, and each
+    method once; `DatasetError` naming the offending columns otherwise."""
+    if [c.mat_column for c in columns] != list(range(1, len(labels) + 1)):
+        raise DatasetError(f"the column mapping lists columns {[c.mat_column for c in columns]}, expected 1 to "
+                           f"{len(labels)} in order")
+    wrong = [f"column {c.mat_column} is labelled {c.information_label!r}, information.txt says {label!r}"
+             for c, label in zip(columns, labels) if c.information_label != label]
+    if wrong:
+        raise DatasetError(f"the column mapping does not follow information.txt: {'; '.join(wrong)}")
+    seen: dict[str, list[int]] = {}
+    for column in columns:
+        seen.setdefault(column.method, []).append(column.mat_column)
+    doubled = {method: cols for method, cols in seen.items() if len(cols) > 1}
+    missing = sorted(set(labels) - set(seen))
+    if doubled or missing:
+        parts = [f"{method} is named for columns {', '.join(map(str, cols))}" for method, cols in doubled.items()]
+        parts += [f"no column holds {', '.join(missing)}"] if missing else []
+        raise DatasetError(f"the column mapping is not one-to-one: {'; '.join(parts)}")
+    return columns
+
+
+def read_columns(text: str | None = None) -> list[ScoreColumn]:
+    """The shipped column mapping (`mefb_columns.csv`, or CSV `text` in its format), unchecked."""
+    if text is None:
+        text = resources.files(__package__).joinpath(COLUMNS_FILE).read_text(encoding="utf-8")
+    return [ScoreColumn(int(row["mat_column"]), row["information_label"], row["method"], row["identified_by"])
+            for row in csv.DictReader(text.splitlines())]
+
+
+def column_methods(labels: list[str], columns: list[ScoreColumn] | None = None) -> list[str]:
+    """The method whose images each column holds, in column order (checked one-to-one against `labels`)."""
+    return [column.method for column in check_columns(read_columns() if columns is None else columns, labels)]
+
+
+def read_published_scores(root: Path) -> pd.DataFrame:
+    """MEFB's published scores as a tidy table with columns image, method, metric, value.
+
+    `evaluationMetrics.mat` holds `resultsMetrics` (images × methods × metrics = 100 × 21 × 20), computed by
+    MEFB's Matlab code on the authors' fused images. Images and metrics are named from `information.txt`;
+    each column is named by the method whose images it was computed on (`column_methods`), which for nine
+    columns is not the method information.txt lists there. Rows are in image, column, metric order; NaN
+    values (if any) are kept.
+    """
+    root = Path(root)
+    values = read_score_array(root)
+    images, labels, metrics = read_information(root)
+    index = pd.MultiIndex.from_product([images, column_methods(labels), metrics], names=["image", "method", "metric"])
     return pd.DataFrame({"value": values.reshape(-1)}, index=index).reset_index()
