@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import scipy.io
 
+from fusion_bench.data.mefb import column_methods
 from fusion_bench.evaluation.published import import_mefb_scores
 from fusion_bench.evaluation.schema import PUBLISHED_SCORES
 from fusion_bench.evaluation.store import load_results
@@ -45,19 +46,25 @@ def test_mefb_import_reproduces_published_averages(data_root: Path, tmp_path: Pa
     # Every one of the 21 × 20 averages equals MEFB's own average file.
     published = scipy.io.loadmat(mefb / "output" / "evaluation_metrics" / "evaluationMetricsAverageImg.mat")
     average = published["resultsMetricsAverageImg"][0]
-    methods, metrics = _information(mefb)
-    for i, method in enumerate(methods):
+    labels, metrics = _information(mefb)
+    for i, method in enumerate(column_methods(labels)):  # the .mat's columns by the images they hold
         for j, metric in enumerate(metrics):
             assert means[method, get_metric(metric).name] == pytest.approx(average[i, j], rel=1e-9, abs=1e-12)
-    # Imported once: a second call does not rewrite the file.
+    # Imported once: a second call does not rewrite the file; one imported under information.txt's labels is.
     stamp = path.stat().st_mtime_ns
     import_mefb_scores(mefb, tmp_path)
     assert path.stat().st_mtime_ns == stamp
+    old = pd.read_csv(path, keep_default_na=False)
+    old["method"] = old["method"].map(dict(zip(column_methods(labels), labels)))
+    path.write_text(old.to_csv(index=False))
+    import_mefb_scores(mefb, tmp_path)
+    assert pd.read_csv(path, keep_default_na=False)["method"].tolist() == rows["method"].tolist()
 
     generate(rows, tmp_path / "lb", conventions={"MEFB": "mefb"})
     page = (tmp_path / "lb" / "MEFB.md").read_text()
     table = page.split("\n\n")[4]  # caption, table
     assert sum(PUBLISHED_SCORES in line for line in table.splitlines()) == 21
     assert "Mean over the 100 images of MEFB" in page
+    assert "the column labelled IFCNN holds MEFCNN's scores" in page  # how the columns were named
     mean_csv = pd.read_csv(tmp_path / "lb" / "csv" / "MEFB_mefb_imwrite_mean.csv", index_col=[0, 1])
     assert np.isclose(mean_csv.loc[("MEFNet", PUBLISHED_SCORES), "SD"], 55.7523, atol=1e-4)

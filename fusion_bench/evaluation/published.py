@@ -13,7 +13,8 @@ from fusion_bench.evaluation.store import atomic_write_text
 from fusion_bench.metrics.registry import get_metric
 
 MEFB_SCORES_SOURCE = ("MEFB output/evaluation_metrics/evaluationMetrics.mat (xingchenzhang/MEFB @ 9e185bf), "
-                      "computed by MEFB's Matlab code on the authors' fused images")
+                      "computed by MEFB's Matlab code on the authors' fused images; each column named by the method "
+                      "whose images it holds, identified from the images (nine differ from information.txt)")
 MFIFB_OUTPUTS_SOURCE = "MFIFB fused_images/ (xingchenzhang/MFIFB @ a3cc510), scored here"
 
 
@@ -31,15 +32,30 @@ def published_score_rows(scores: pd.DataFrame, dataset: str, source: str) -> pd.
     return rows[list(COLUMNS)]
 
 
-def import_mefb_scores(mefb_root: Path, results_root: Path, force: bool = False) -> Path:
-    """Write MEFB's published scores (21 methods × 20 metrics × 100 images) to `imported/MEFB_published.csv`.
+_SAME_IMPORT = ("method", "image", "metric", "value", "source")
 
-    Already imported → nothing is redone unless `force`.
+
+def import_mefb_scores(mefb_root: Path, results_root: Path, force: bool = False) -> Path:
+    """Write MEFB's published scores (21 methods × 20 metrics × 100 images) to `imported/MEFB_published.csv`,
+    each row named by the method whose images produced it (`fusion_bench.data.mefb.column_methods`).
+
+    A file already imported with the same methods, images, metrics, values and source is kept as it is
+    (unless `force`); one that differs, e.g. written before the columns were identified, is rewritten.
     """
     from fusion_bench.data.mefb import read_published_scores
 
     target = Path(results_root) / "imported" / "MEFB_published.csv"
-    if target.is_file() and not force:
-        return target
     rows = published_score_rows(read_published_scores(Path(mefb_root)), "MEFB", MEFB_SCORES_SOURCE)
+    if target.is_file() and not force and _same_rows(pd.read_csv(target, keep_default_na=False), rows):
+        return target
     return atomic_write_text(target, rows.to_csv(index=False))
+
+
+def _same_rows(old: pd.DataFrame, new: pd.DataFrame) -> bool:
+    if len(old) != len(new) or not set(_SAME_IMPORT) <= set(old.columns):
+        return False
+    key = ["method", "image", "metric"]
+    left = old[list(_SAME_IMPORT)].astype({"method": str, "image": str, "metric": str, "source": str})
+    left = left.assign(value=pd.to_numeric(left["value"], errors="coerce")).sort_values(key).reset_index(drop=True)
+    right = new[list(_SAME_IMPORT)].sort_values(key).reset_index(drop=True)
+    return left.equals(right)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.evaluation.store import atomic_write_text, safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import (counterpart_tables, protocol_table, read_data_file,
@@ -32,6 +32,14 @@ PROVENANCE_MEANING = {
     "published scores": "metric values published by a benchmark (MEFB's evaluationMetrics.mat), imported as is",
     "reported": "values printed in a paper (MGDN), see the reproduction table",
 }
+# How the published-score rows were named, where that needed more than the benchmark's own labels.
+PUBLISHED_COLUMNS_NOTE = {
+    "MEFB": ("MEFB's published-score rows are named by the method whose fused images each column of "
+             "evaluationMetrics.mat was computed on, identified by scoring MEFB's published fused images (SD and "
+             "EN match one column each): for nine methods this is not the name information.txt gives the column "
+             "(e.g. the column labelled IFCNN holds MEFCNN's scores; docs/datasets.md)."),
+}
+
 # What each storage protocol (fusion_bench.io.storage) means, for the captions.
 STORAGE_MEANING = {
     "imwrite": "MATLAB imwrite's defaults in the source pair's format, as MEFB stores fused images: JPEG at "
@@ -149,6 +157,8 @@ def dataset_section(rows: pd.DataFrame, dataset: str, convention: str, out: Path
         caption += (f" Values that are not finite are left out of the means and ranks ({counts} image results): "
                     "MEFB's code returns ±inf or NaN there (QC and QY divide by variances guarded only by 2e-16, "
                     "see docs/metrics_structure.md), and one such image would make a method's mean inf or NaN.")
+    if dataset in PUBLISHED_COLUMNS_NOTE and (rows["provenance"] == PUBLISHED_SCORES).any():
+        caption += " " + PUBLISHED_COLUMNS_NOTE[dataset]
     lines = [f"## {dataset}, `{convention}` convention, `{storage}` storage", "", f"Table: {caption}", ""]
     if note:
         lines += [note, ""]
