@@ -49,10 +49,10 @@ def test_evaluate_json_resume_shards_and_leaderboard(tiny_lytro: Path, capsys: p
 
 
 @pytest.mark.parametrize("args, code, text", [
-    (["--shard", "3/2"], 2, "shard '3/2'"),
-    (["--workers", "0"], 2, "--workers 0"),
+    (["--shard", "3/2"], 2, "shard '3/2': need 1 <= i <= n"),
+    (["--workers", "0"], 2, "--workers 0: need at least 1"),
     (["--methods", "nope"], 1, "unknown method 'nope'"),
-    (["--datasets", "Nope"], 1, "Nope"),
+    (["--datasets", "Nope"], 1, "unknown dataset 'Nope'"),
 ])
 def test_evaluate_errors(tiny_lytro: Path, capsys: pytest.CaptureFixture, args: list[str], code: int, text: str):
     argv = ["evaluate", "--methods", "average", "--datasets", "Lytro", "--metrics", "Qabf",
@@ -70,4 +70,5 @@ def test_evaluate_errors(tiny_lytro: Path, capsys: pytest.CaptureFixture, args: 
 
 def test_leaderboard_without_results(tmp_path: Path, capsys: pytest.CaptureFixture):
     assert main(["leaderboard", "--results", str(tmp_path / "none"), "--out", str(tmp_path / "lb")]) == 2
-    assert capsys.readouterr().err.startswith("error:")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / 'none'}: no results folder")

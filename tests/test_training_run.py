@@ -208,20 +208,21 @@ def test_wandb_logged_the_config_losses_learning_rates_and_validation(runs: dict
     assert len(images) == 1 and [row[images[0]] for row in history if images[0] in row] == ["images/separated"]
 
 
-@pytest.mark.parametrize(("override", "named"), [
-    ("trainer.max_stepz=3", "max_stepz"),
-    ("trainer.max_steps=many", "max_steps"),
-    ("loss.nmi=-1", "loss.nmi"),
-    ("model.config.chanels=4", "chanels"),
-    ("data.synthetic_exposure.mfifb_sets=[lytro]", "mfifb_sets"),
-    ("metrics=[NOPE]", "NOPE"),
+@pytest.mark.parametrize(("override", "named", "problem"), [
+    ("trainer.max_stepz=3", "trainer.max_stepz", "not in 'TrainerConfig'"),
+    ("trainer.max_steps=many", "trainer.max_steps", "could not be converted to Integer"),
+    ("loss.nmi=-1", "loss.nmi", "must be >= 0"),
+    ("model.config.chanels=4", "chanels", "unknown config key"),
+    ("data.synthetic_exposure.mfifb_sets=[lytro]", "mfifb_sets", "MFF test sets"),
+    ("metrics=[NOPE]", "NOPE", "unknown metric"),
 ])
 def test_invalid_config_fails_before_training_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                             override: str, named: str) -> None:
+                                                             override: str, named: str, problem: str) -> None:
     run_dir = tmp_path / "run"
     code = main(["train", str(TINY), f"run_dir={run_dir}", override])
     assert code == 1
-    assert named in capsys.readouterr().err
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and named in errors[0] and problem in errors[0]
     assert not run_dir.exists()
 
 
