@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("fusion_bench.cli.metrics", "metric values for one fused image"),
     "evaluate": ("fusion_bench.cli.evaluate", "run methods on datasets and score them (resumes)"),
     "leaderboard": ("fusion_bench.cli.leaderboard", "write a leaderboard from a results folder"),
+    "validate": ("fusion_bench.cli.validate", "our metrics against published values (MEFB's Matlab scores)"),
     "train": ("fusion_bench.cli.train", "train a fuser from an experiments/ config"),
     "sweep": ("fusion_bench.cli.sweep", "run a W&B sweep file offline (Optuna)"),
 }

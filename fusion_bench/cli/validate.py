@@ -1,0 +1,55 @@
+"""`fusion-bench validate mefb-published [--metrics ...] [--pairs ...] [--methods ...] [--workers N] [--json]
+[--out FILE.md]`.
+
+Scores MEFB's published fused images that are present (FUSION_BENCH_DATA/MEFB/output/fused_images or the
+download cache: `fusion-bench data download MEFB --part published-fused`) with our metrics in the `mefb`
+convention and compares every value with MEFB's Matlab values (`evaluationMetrics.mat`, columns named by the
+method whose images they hold). Prints per metric: images, median and largest relative difference, the share
+within 1e-4 and within 1e-3, non-finite values of different kinds, failed images, and the worst images.
+`--out` also writes the report page (Markdown); `--json` prints the summary as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fusion_bench.cli.output import print_json
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("validate", help="our metrics against published values", description=__doc__)
+    targets = parser.add_subparsers(dest="target", metavar="TARGET", parser_class=type(parser))
+    targets.required = True
+    mefb = targets.add_parser("mefb-published", help="MEFB's published fused images against its .mat",
+                              description=__doc__)
+    mefb.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20; our or MEFB's names)")
+    mefb.add_argument("--pairs", help="comma-separated MEFB pair names (default: every pair present)")
+    mefb.add_argument("--methods", help="comma-separated MEFB method names (default: every method present)")
+    mefb.add_argument("--workers", type=int, default=1, help="processes scoring whole pairs (default 1)")
+    mefb.add_argument("--out", type=Path, metavar="FILE.md", help="also write the report page here")
+    mefb.add_argument("--json", action="store_true", help="machine-readable summary")
+    mefb.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fusion_bench.validation.mefb_published import validate_mefb_published
+    from fusion_bench.validation.page import summary_table, to_markdown, write_page
+
+    report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods),
+                                     workers=max(1, args.workers))
+    if args.out is not None:
+        write_page(report, args.out)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    print(f"MEFB published fused images: {report.images} images of {report.pairs} pairs scored in the mefb "
+          f"convention and compared with evaluationMetrics.mat ({report.seconds:.0f} s)")
+    print(to_markdown(summary_table(report.summary)))
+    if args.out is not None:
+        print(f"page: {args.out}")
+    return 0
