@@ -23,7 +23,7 @@ from fusion_bench.cli.main import main
 from fusion_bench.errors import ConfigError
 from fusion_bench.models.registry import create_method
 from fusion_bench.training.module import FusionModule
-from wandb_records import records
+from wandb_records import finished_records, item_key
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = REPO / "experiments" / "tiny.yaml"
@@ -166,15 +166,16 @@ def _wandb_log(run_dir: Path) -> tuple[dict, list[dict], list]:
     config: dict = {}
     history: list[dict] = []
     run_records = []
-    for record in records(logs[0]):
+    for record in finished_records(logs[0]):
         kind = record.WhichOneof("record_type")
         if kind == "config":
-            config.update({item.key: json.loads(item.value_json) for item in record.config.update})
+            config.update({item_key(item): json.loads(item.value_json) for item in record.config.update})
         elif kind == "history":
-            history.append({item.key or "/".join(item.nested_key): json.loads(item.value_json)
+            history.append({item_key(item): json.loads(item.value_json)
                             for item in record.history.item})
-        elif kind == "run":
+        elif kind == "run":  # holds the config given to `wandb.init`, later config records update it
             run_records.append(record.run)
+            config.update({item_key(item): json.loads(item.value_json) for item in record.run.config.update})
     return config, history, run_records
 
 

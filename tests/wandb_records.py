@@ -10,6 +10,7 @@ fewer than 7 bytes left in a block are padding.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from wandb.proto import wandb_internal_pb2
 BLOCK = 32 * 1024
 FILE_HEADER = 7
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+
+
+def item_key(item: wandb_internal_pb2.HistoryItem | wandb_internal_pb2.ConfigItem) -> str:
+    """The key of a history or config item: `key`, or `nested_key` joined with "/" (wandb writes either)."""
+    return item.key or "/".join(item.nested_key)
 
 
 def records(path: Path) -> Iterator[wandb_internal_pb2.Record]:
@@ -44,3 +50,16 @@ def records(path: Path) -> Iterator[wandb_internal_pb2.Record]:
             record.ParseFromString(pending)
             yield record
             pending = b""
+
+
+def finished_records(path: Path, timeout: float = 60.0) -> list[wandb_internal_pb2.Record]:
+    """Every record of a finished run's log. `run.finish()` can return before wandb's core process has
+    written the last records, so this reads until the log ends with the run's `exit` record."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = list(records(path))
+        if found and found[-1].WhichOneof("record_type") == "exit":
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path}: no exit record after {timeout} s ({len(found)} records)")
+        time.sleep(0.1)
