@@ -53,5 +53,6 @@ def test_bad_tile_is_one_error_line(local_weights: Path, crop_pair: list[Path], 
                                     capsys: pytest.CaptureFixture) -> None:
     code = main(["fuse", "--method", "mgdn-mff", "--a", str(crop_pair[0]), "--b", str(crop_pair[1]),
                  "--out", str(tmp_path / "x.png"), "--tile", "8"])
-    assert code != 0
-    assert "tile=8" in capsys.readouterr().err
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mgdn-mff: tile=8" in err[0] and "must be an integer ≥ 32" in err[0]
