@@ -67,7 +67,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
         full_seen = _train(root / "full", "trainer.keep_checkpoints=-1")
         resumed_seen = _train(root / "resumed", f"resume={root / 'full' / 'checkpoints' / 'step000002.ckpt'}")
     return {"full": root / "full", "resumed": root / "resumed", "full_seen": full_seen,
-            "resumed_seen": resumed_seen, "root": root}
+            "resumed_seen": resumed_seen}
 
 
 def _checkpoint(path: Path) -> dict:
