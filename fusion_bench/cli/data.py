@@ -17,7 +17,7 @@ from fusion_bench.errors import DatasetError, FusionBenchError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("data", help="list, verify and download datasets", description=__doc__)
+    parser = subparsers.add_parser("data", description=__doc__)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     actions.required = True
 

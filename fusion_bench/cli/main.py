@@ -18,7 +18,8 @@ from fusion_bench.cli.threads import apply_threads, process_settings
 from fusion_bench.errors import FusionBenchError, UsageProblem
 
 # Command → (module defining `add_parser(subparsers)`, which registers the command with `func(args) -> int`;
-# the line shown in `fusion-bench --help`). One line per command.
+# the line shown in `fusion-bench --help`, which is said here only: the module is not imported for it).
+# One line per command.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("fusion_bench.cli.data", "list, verify and download datasets"),
     "methods": ("fusion_bench.cli.methods", "list registered fusers"),

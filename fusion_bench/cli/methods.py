@@ -9,7 +9,7 @@ from fusion_bench.models.registry import list_methods
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("methods", help="list registered fusers", description=__doc__)
+    parser = subparsers.add_parser("methods", description=__doc__)
     parser.add_argument("--task", choices=("mef", "mff"), help="only methods meant for this task")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
