@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fusion_bench.evaluation.schema import PUBLISHED_SCORES, RUN_HERE
-from fusion_bench.metrics.registry import PREFERRED_ORDER
+from fusion_bench.metrics.registry import DOMAINS, PREFERRED_ORDER
 
 ROW_KEYS = ["method", "provenance"]
 
@@ -79,9 +79,11 @@ def non_finite_counts(rows: pd.DataFrame) -> pd.Series:
     return bad.groupby("metric").size().reindex(metric_order(bad["metric"].unique()))
 
 
-# Metrics whose per-image values lie in [0, 1] by definition (similarities and preservation ratios); values
-# outside show where an implementation (ours, or MEFB's Matlab code under other rounding) returns noise.
-UNIT_RANGE_METRICS: tuple[str, ...] = ("Qabf", "QC", "QY", "QCB", "MEF-SSIM")
+# Metrics whose per-image values lie in [0, 1] by definition (similarities and preservation ratios; the
+# ranges are declared in the metrics registry); values outside show where an implementation (ours, or
+# MEFB's Matlab code under other rounding) returns noise.
+UNIT_RANGE_METRICS: tuple[str, ...] = tuple(name for name, domain in DOMAINS.items()
+                                            if (domain.low, domain.high) == (0.0, 1.0))
 
 
 def out_of_range_table(runs: pd.DataFrame, metrics: Sequence[str] = UNIT_RANGE_METRICS) -> pd.DataFrame:
