@@ -38,8 +38,8 @@ def allowed_cpus() -> set[int]:
 
 
 def free_cpus(cpus: int, idle: float) -> int:
-    """Threads for `cpus` allowed CPUs of which `idle` (a fraction of CPUs) are idle: the idle ones,
-    rounded, at least 1 and at most `cpus`. free_cpus(2, 1.8) = 2, free_cpus(2, 0.9) = 1."""
+    """Threads for `cpus` allowed CPUs of which `idle` CPUs' worth of time is idle (a fractional count):
+    that count rounded, at least 1 and at most `cpus`. free_cpus(2, 1.8) = 2, free_cpus(2, 0.9) = 1."""
     return max(1, min(cpus, round(idle)))
 
 
