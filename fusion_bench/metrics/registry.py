@@ -85,7 +85,7 @@ DOMAINS: dict[str, MetricDomain] = {
     "SD": MetricDomain(0.0, _INF, 1),
     "AG": MetricDomain(0.0, _INF, 2),         # a gradient needs two samples per direction
     "EI": MetricDomain(0.0, _INF, 1),
-    "CE": MetricDomain(0.0, _INF, 1),         # relative entropies; MEFB skips empty bins, which can go below 0
+    "CE": MetricDomain(0.0, _INF, 1),         # KL divergences; MEFB sums only bins both histograms hold: can be < 0
     "NMI": MetricDomain(0.0, 2.0, 1),         # two normalised MIs, each at most 1
     "PSNR": MetricDomain(0.0, _INF, 1),       # +inf when the fused image equals the sources
     "Qabf": MetricDomain(0.0, 1.0, 1),
