@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import print_json
+from fusion_bench.errors import UsageProblem
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -30,7 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mefb.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20; our or MEFB's names)")
     mefb.add_argument("--pairs", help="comma-separated MEFB pair names (default: every pair present)")
     mefb.add_argument("--methods", help="comma-separated MEFB method names (default: every method present)")
-    mefb.add_argument("--workers", type=int, default=1, help="processes scoring whole pairs (default 1)")
+    mefb.add_argument("--workers", type=int, help="processes, each scoring whole pairs (default: as evaluate, the "
+                      "CPUs available, at most 8)")
     mefb.add_argument("--out", type=Path, metavar="FILE.md", help="also write the report page here")
     mefb.add_argument("--json", action="store_true", help="machine-readable summary")
     mefb.set_defaults(func=run)
@@ -40,8 +42,12 @@ def run(args: argparse.Namespace) -> int:
     from fusion_bench.validation.mefb_published import validate_mefb_published
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
-    report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods),
-                                     workers=max(1, args.workers))
+    from fusion_bench.evaluation.runner import default_workers
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageProblem(f"--workers {args.workers}: need at least 1")
+    workers = args.workers if args.workers is not None else default_workers()
+    report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods), workers=workers)
     if args.out is not None:
         write_page(report, args.out)
     if args.json:
