@@ -133,3 +133,18 @@ def test_unknown_pair_is_a_usage_error(local_data: Path, capsys: pytest.CaptureF
     assert main(["validate", "mefb-published", "--pairs", "NoSuchPair"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unknown MEFB pair(s) NoSuchPair") and err.count("\n") == 1
+
+
+def test_summary_counts_shares_kind_mismatches_errors_and_worst_images() -> None:
+    from fusion_bench.validation.compare import summarise
+
+    ours = [1.0, 2.0, np.inf, 4.0, np.nan]
+    matlab = [1.0, 2.0 * (1 + 5e-4), 3.0, 4.0 * (1 + 5e-5), 1.0]
+    comparison = pd.DataFrame({
+        "image": ["a", "b", "c", "d", "e"], "method": "M", "metric": "QC", "ours": ours, "matlab": matlab,
+        "rel_diff": relative_difference(np.array(ours), np.array(matlab)), "error": ["", "", "", "", "ValueError: x"],
+    })
+    row = summarise(comparison, worst=2).iloc[0]
+    assert (row["images"], row["errors"], row["kind_mismatches"]) == (4, 1, 1)
+    assert row["within_1e-4"] == 0.5 and row["within_1e-3"] == 0.75 and np.isinf(row["max_rel"])
+    assert row["worst"] == "c M (inf); b M (0.0005)"

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    print(f"MEFB published fused images: {report.images} images of {report.pairs} pairs scored in the mefb "
+    print(f"MEFB published fused images: {report.images} images ({', '.join(report.pair_names)}) scored in the mefb "
           f"convention and compared with evaluationMetrics.mat ({report.seconds:.0f} s)")
     print(to_markdown(summary_table(report.summary)))
     if args.out is not None:

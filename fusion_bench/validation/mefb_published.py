@@ -43,18 +43,33 @@ class PublishedImage:
 
 @dataclass
 class ValidationReport:
-    """A run's result: one row per image and metric (`comparison`, columns `COMPARISON_COLUMNS`), the
-    per-metric `summary` (`compare.SUMMARY_COLUMNS`), the images scored and the wall-clock seconds."""
+    """A run's result (`as_dict`: JSON-ready, a non-finite difference as null): one row per image and metric (`comparison`, columns `COMPARISON_COLUMNS`), the
+    per-metric `summary` (`compare.SUMMARY_COLUMNS`), the images scored, their pairs, the code version of the
+    scoring (`evaluation.versions.scoring_code_version`) and the wall-clock seconds."""
 
     comparison: pd.DataFrame
     summary: pd.DataFrame
     images: int
-    pairs: int
+    pair_names: list[str]
+    code_version: str
     seconds: float
 
+    @property
+    def pairs(self) -> int:
+        return len(self.pair_names)
+
     def as_dict(self) -> dict:
-        return {"images": self.images, "pairs": self.pairs, "seconds": round(self.seconds, 1),
-                "metrics": self.summary.to_dict(orient="records")}
+        return {"images": self.images, "pairs": self.pairs, "pair_names": self.pair_names,
+                "code_version": self.code_version, "seconds": round(self.seconds, 1),
+                "metrics": [{key: _json_value(value) for key, value in row.items()}
+                            for row in self.summary.to_dict(orient="records")]}
+
+
+def _json_value(value: object) -> object:
+    """A non-finite number as null (JSON has none), numpy scalars as Python ones."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def mefb_root() -> Path:
@@ -168,9 +183,11 @@ def validate_mefb_published(metrics: Sequence[str] | None = None, pairs: Sequenc
     root = mefb_root()
     images = published_images(root, pairs, methods)
     with tempfile.TemporaryDirectory(prefix="fusion-bench-validate-") as scratch:
-        rows = score(scoring_jobs(root, images, names, Path(scratch)), workers)
+        jobs = scoring_jobs(root, images, names, Path(scratch))
+        rows = score(jobs, workers)
     comparison = compare(root, rows)
     order = {name: index for index, name in enumerate(names)}
     summary = summarise(comparison.sort_values("metric", key=lambda s: s.map(order), kind="stable"))
     return ValidationReport(comparison, summary, images=len(images),
-                            pairs=len({image.pair for image in images}), seconds=time.perf_counter() - start)
+                            pair_names=list(dict.fromkeys(image.pair for image in images)),
+                            code_version=jobs[0].code_version, seconds=time.perf_counter() - start)

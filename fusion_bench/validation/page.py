@@ -37,8 +37,8 @@ def render_page(report: ValidationReport, command: str = "fusion-bench validate 
     lines = [
         f"# {TITLE}", "",
         f"MEFB's `evaluationMetrics.mat` holds the value MEFB's Matlab code computed for each of its 20 metrics on "
-        f"each of its published fused images. Here {report.images} of those images ({report.pairs} pairs) were "
-        f"scored with our metrics in the `mefb` convention, through the evaluation's own scoring path, and each "
+        f"each of its published fused images. Here {report.images} of those images (pairs: "
+        f"{', '.join(report.pair_names)}) were scored with our metrics in the `mefb` convention, through the evaluation's own scoring path, and each "
         f"value was compared with the .mat's (whose method axis is named by the identified columns: "
         f"`fusion_bench/data/mefb_columns.csv`). The .mat keeps about five significant digits, so agreement "
         f"within about 1e-5 relative is agreement to its precision.", "",
@@ -46,7 +46,8 @@ def render_page(report: ValidationReport, command: str = "fusion-bench validate 
         "+inf with +inf); any other pairing counts as an infinite difference and as an inf/NaN mismatch. "
         "`errors` counts images a metric could not be computed on.", "",
         to_markdown(summary_table(report.summary)), "",
-        f"Generated {when} by `{command}` ({report.seconds:.0f} s).", "",
+        f"Generated {when} by `{command}` ({report.seconds:.0f} s), scoring code version "
+        f"`{report.code_version}`.", "",
     ]
     return "\n".join(lines)
 
