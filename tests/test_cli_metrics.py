@@ -97,7 +97,7 @@ def test_errors_are_one_line_naming_the_file_or_argument_and_the_problem(tmp_pat
         1, "error: EN: source 0 image has shape (1, 3, 50, 50), the fused image (1, 3, 8, 16); batch size and H×W "
            "must match\n")
     assert _error(capsys, "--a", small, "--b", small, "--fused", small, "--metrics", "EN,MEF-SSIM") == (
-        1, "error: images of 16x8 px are too small for MEF-SSIM at least 44x44 (leave it out with --metrics)\n")
+        1, "error: images of 16x8 px are too small for MEF-SSIM (at least 44x44); leave it out with --metrics\n")
     code, err = _error(capsys, "--a", rgb, "--b", rgb, "--fused", rgb, "--metrics", "XX")
     assert code == 1 and err.count("\n") == 1
     assert err.startswith("error: unknown metric 'XX'; known metrics: EN, SF, SD,")

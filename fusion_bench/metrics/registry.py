@@ -130,9 +130,9 @@ def check_image_size(names: Sequence[str], height: int, width: int) -> None:
     small = [(spec.name, DOMAINS[spec.name].min_side) for spec in (get_metric(name) for name in names)
              if min(height, width) < DOMAINS[spec.name].min_side]
     if small:
-        needs = ", ".join(f"{name} at least {side}x{side}" for name, side in small)
-        raise ImageFormatError(f"images of {width}x{height} px are too small for {needs} "
-                               f"(leave {'it' if len(small) == 1 else 'them'} out with --metrics)")
+        needs = ", ".join(f"{name} (at least {side}x{side})" for name, side in small)
+        raise ImageFormatError(f"images of {width}x{height} px are too small for {needs}; "
+                               f"leave {'it' if len(small) == 1 else 'them'} out with --metrics")
 
 
 # Why a metric can be NaN: said beside a NaN in `metrics`' output.
