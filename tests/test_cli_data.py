@@ -50,6 +50,8 @@ def test_list_json_and_table(local_data: Path, capsys: pytest.CaptureFixture) ->
     assert rows["MEFB"]["upstream"] == "xingchenzhang/MEFB@9e185bf88de280b12a2d9a2ff12d66e40bc1ff91"
     assert not rows["RealMFF"]["present"] and rows["RealMFF"]["checksummed_files"] == 0
     assert (rows["MFIFB"]["pairs"], rows["Lytro"]["task"], rows["SICE"]["task"]) == (78, "mff", "mef")
+    assert [(p["name"], p["files"]) for p in rows["MEFB"]["parts"]] == [("published-fused", 2100)]
+    assert rows["MEFB"]["parts"][0]["upstream"] == "xingchenzhang/MEFB@92688fcb293f41b6ab85dbff27e493d1c7a11cde"
     assert main(["data", "list"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["dataset", "task", "pairs", "present", "where"] and len(table) == 1 + len(rows)

@@ -43,6 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     from fusion_bench.data.catalogue import DATASETS, find_root
+    from fusion_bench.data.catalogue.parts import parts_of
 
     rows = []
     for info in DATASETS.values():
@@ -55,6 +56,8 @@ def run_list(args: argparse.Namespace) -> int:
             "root": location, "upstream": f"{info.repository}@{info.commit}" if info.repository else None,
             "checksummed_files": len(info.files()), "convention": info.convention, "trainable": info.trainable,
             "description": info.description, "note": info.note,
+            "parts": [{"name": part.name, "files": len(part.files()), "upstream": f"{info.repository}@{part.commit}",
+                       "description": part.description} for part in parts_of(info.name)],
         })
     if args.json:
         print_json(rows)
