@@ -84,10 +84,12 @@ def _discover_part(part_dir: Path, luminance: LuminanceCache) -> list[PairRecord
         except DatasetError as exc:
             problems.append(str(exc))
             continue
+        if len(frames) < 2:
+            problems.append(f"{sequence}: {len(frames)} frame(s); a SICE sequence needs at least two")
+        elif sequence.name not in labels:
+            problems.append(f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the SICE "
+                            f"release")
         if len(frames) < 2 or sequence.name not in labels:
-            problems.append(f"{sequence}: {len(frames)} frame(s); a SICE sequence needs at least two" if len(frames) < 2
-                            else f"{sequence}: no reference {sequence.name}.* in {label_dir}; restore it from the "
-                                 f"SICE release")
             unpaired += frames
             continue
         try:
