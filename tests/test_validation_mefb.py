@@ -133,6 +133,9 @@ def test_unknown_pair_is_a_usage_error(local_data: Path, capsys: pytest.CaptureF
     assert main(["validate", "mefb-published", "--pairs", "NoSuchPair"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: unknown MEFB pair(s) NoSuchPair") and err.count("\n") == 1
+    assert main(["validate", "mefb-published", "--metrics", "EN,SSIM"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: metric(s) SSIM are not in MEFB's .mat") and err.count("\n") == 1
 
 
 def test_summary_counts_shares_kind_mismatches_errors_and_worst_images() -> None:

@@ -155,10 +155,6 @@ def compare(root: Path, rows: pd.DataFrame) -> pd.DataFrame:
     mat = read_score_array(root)
     column = {method: index for index, method in enumerate(column_methods(labels))}
     metric_index = {get_metric(name).name: index for index, name in enumerate(metric_names)}
-    unknown = sorted(set(rows["metric"]) - set(metric_index))
-    if unknown:
-        raise UsageProblem(f"metric(s) {', '.join(unknown)} are not in MEFB's .mat; it holds "
-                           f"{', '.join(metric_index)}")
     image_index = {name: index for index, name in enumerate(names)}
     matlab = mat[rows["image"].map(image_index).to_numpy(), rows["method"].map(column).to_numpy(),
                  rows["metric"].map(metric_index).to_numpy()]
@@ -178,7 +174,12 @@ def validate_mefb_published(metrics: Sequence[str] | None = None, pairs: Sequenc
     20, our or MEFB's names) in the `mefb` convention and compare them with MEFB's Matlab values."""
     from fusion_bench.metrics.registry import get_metric, mefb_metric_names
 
-    names = [get_metric(name).name for name in metrics] if metrics else mefb_metric_names()
+    specs = [get_metric(name) for name in metrics] if metrics else [get_metric(n) for n in mefb_metric_names()]
+    outside = [spec.name for spec in specs if not spec.mefb_name]
+    if outside:
+        raise UsageProblem(f"metric(s) {', '.join(outside)} are not in MEFB's .mat; it holds "
+                           f"{', '.join(mefb_metric_names())}")
+    names = [spec.name for spec in specs]
     start = time.perf_counter()
     root = mefb_root()
     images = published_images(root, pairs, methods)
