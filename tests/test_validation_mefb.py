@@ -109,7 +109,7 @@ def test_cheap_metrics_agree_with_matlab_on_candle(local_data: Path, tmp_path: P
                                                    capsys: pytest.CaptureFixture) -> None:
     page = tmp_path / "report.md"
     argv = ["validate", "mefb-published", "--pairs", "Candle", "--methods", "DEM,IFCNN,MEFCNN,SPD_MEF,MEFNet",
-            "--metrics", "EN,SD,SF,AG,EI", "--json", "--out", str(page)]
+            "--metrics", "EN,SD,SF,AG,EI", "--json", "--out", str(page), "--csv", str(tmp_path / "values.csv")]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["images"], report["pairs"]) == (5, 1)
@@ -120,6 +120,9 @@ def test_cheap_metrics_agree_with_matlab_on_candle(local_data: Path, tmp_path: P
     assert (summary["max_rel"] <= 1e-4).all() and (summary["within_1e-4"] == 1.0).all()
     assert (summary["kind_mismatches"] == 0).all()
     assert summary["worst"].str.count("Candle ").eq(3).all()
+    values = pd.read_csv(tmp_path / "values.csv", keep_default_na=False)
+    assert list(values.columns) == ["image", "method", "metric", "ours", "matlab", "rel_diff", "error", "seconds"]
+    assert len(values) == 25 and set(values["method"]) == {"DEM", "IFCNN", "MEFCNN", "SPD_MEF", "MEFNet"}
     text = page.read_text()
     assert text.startswith("# Our metrics vs MEFB's Matlab values")
     header = next(line for line in text.splitlines() if line.startswith("| metric"))

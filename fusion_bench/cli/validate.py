@@ -1,12 +1,13 @@
 """`fusion-bench validate mefb-published [--metrics ...] [--pairs ...] [--methods ...] [--workers N] [--json]
-[--out FILE.md]`.
+[--out FILE.md] [--csv FILE.csv]`.
 
 Scores MEFB's published fused images that are present (FUSION_BENCH_DATA/MEFB/output/fused_images or the
 download cache: `fusion-bench data download MEFB --part published-fused`) with our metrics in the `mefb`
 convention and compares every value with MEFB's Matlab values (`evaluationMetrics.mat`, columns named by the
 method whose images they hold). Prints per metric: images, median and largest relative difference, the share
 within 1e-4 and within 1e-3, non-finite values of different kinds, failed images, and the worst images.
-`--out` also writes the report page (Markdown); `--json` prints the summary as JSON.
+`--out` also writes the report page (Markdown), `--csv` every image's values (image, method, metric, ours,
+matlab, rel_diff, error, seconds); `--json` prints the summary as JSON.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mefb.add_argument("--workers", type=int, help="processes, each scoring whole pairs (default: as evaluate, the "
                       "CPUs available, at most 8)")
     mefb.add_argument("--out", type=Path, metavar="FILE.md", help="also write the report page here")
+    mefb.add_argument("--csv", type=Path, metavar="FILE.csv", help="also write every image's values here")
     mefb.add_argument("--json", action="store_true", help="machine-readable summary")
     mefb.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from fusion_bench.io.atomic import atomic_write_text
     from fusion_bench.validation.mefb_published import validate_mefb_published
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
@@ -50,12 +53,15 @@ def run(args: argparse.Namespace) -> int:
     report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods), workers=workers)
     if args.out is not None:
         write_page(report, args.out)
+    if args.csv is not None:
+        atomic_write_text(args.csv, report.comparison.to_csv(index=False))
     if args.json:
         print_json(report.as_dict())
         return 0
     print(f"MEFB published fused images: {report.images} images ({', '.join(report.pair_names)}) scored in the mefb "
           f"convention and compared with evaluationMetrics.mat ({report.seconds:.0f} s)")
     print(to_markdown(summary_table(report.summary)))
-    if args.out is not None:
-        print(f"page: {args.out}")
+    for what, path in (("page", args.out), ("values", args.csv)):
+        if path is not None:
+            print(f"{what}: {path}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.store import atomic_write_text
+from fusion_bench.io.atomic import atomic_write_text
 from fusion_bench.validation.mefb_published import ValidationReport
 
 TITLE = "Our metrics vs MEFB's Matlab values"
