@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
              f"trainer.max_steps; to start afresh pass resume=null or another run_dir")
     else:
         resumed = f" (resumed at step {result.start_step})" if result.start_step else ""
-        info(f"trained {result.trained_steps} steps to step {result.steps}{resumed}; run folder {result.run_dir}; "
+        steps = f"{result.trained_steps} step{'s' if result.trained_steps != 1 else ''}"
+        info(f"trained {steps} to step {result.steps}{resumed}; run folder {result.run_dir}; "
              f"last checkpoint {result.checkpoint}")
     return 0
