@@ -1,5 +1,5 @@
 """Every registered method against its pinned output (tests/pinned/): a small real crop of a shared pair
-fused on CPU with one thread, through `Fuser.fuse` (float, within the pin's tolerance: 0 for our own
+fused on CPU with one torch and one OpenCV thread, through `Fuser.fuse` (float, within the pin's tolerance: 0 for our own
 outputs, which are bit for bit reproducible, 10× the measured agreement for the authors' MGDN output) and
 through `fusion-bench fuse` (its 8-bit PNG equal to the pin's). Any change of a method's output, one grey
 level included, fails until the pin is rewritten on purpose (tests/pinned/README.md). Deep methods find
@@ -8,6 +8,7 @@ their weights through `FUSION_BENCH_WEIGHTS` (the `local_weights` fixture)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,18 @@ import torch
 from fusion_bench.cli.main import main
 from fusion_bench.io.images import read_image, to_uint8, write_png
 from fusion_bench.models import create_method, list_methods
-from pinned.pins import PIN_DIR, Case, all_cases, differs_from_pin, read_pin, read_sources
+from pinned.pins import PIN_DIR, Case, all_cases, differs_from_pin, fixed_threads, read_pin, read_sources
 
 pytestmark = pytest.mark.realdata
 
 METHODS = {info.name: info for info in list_methods()}
 CASES = all_cases()
+
+
+@pytest.fixture
+def pinned_threads() -> Iterator[None]:
+    with fixed_threads():
+        yield
 
 
 @pytest.fixture
@@ -49,7 +56,7 @@ def test_every_case_has_a_pin_and_every_pin_a_case() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_method_output_equals_its_pin(case: Case, data_root: Path, method_environment, one_thread) -> None:
+def test_method_output_equals_its_pin(case: Case, data_root: Path, method_environment, pinned_threads) -> None:
     method_environment(case)
     pinned, meta = read_pin(case)
     fused = create_method(case.method).fuse(read_sources(data_root, case)).numpy()
@@ -58,7 +65,7 @@ def test_method_output_equals_its_pin(case: Case, data_root: Path, method_enviro
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_cli_writes_the_pinned_output(case: Case, data_root: Path, method_environment, one_thread,
+def test_cli_writes_the_pinned_output(case: Case, data_root: Path, method_environment, pinned_threads,
                                       tmp_path: Path) -> None:
     method_environment(case)
     pinned, _ = read_pin(case)

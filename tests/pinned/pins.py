@@ -7,16 +7,20 @@ three-source mff case repeats the first source, as no multi-focus triple exists 
 `meta` (a JSON string: crop, source files, the pin's source label, the tolerance and how it was set).
 
 `tests/test_all_methods.py` compares every case with its pin; `tests/pinned/update.py` rewrites pins on
-purpose. Fusing runs on CPU with one intra-op thread: MEF-Net's guided filter, for one, moves by up to
-3e-3 with another thread count (tests/test_ports_mefnet.py).
+purpose. Fusing runs on CPU with one torch thread and one OpenCV thread (`fixed_threads`): MEF-Net's
+guided filter, for one, moves by up to 3e-3 with another torch thread count (tests/test_ports_mefnet.py),
+and OpenCV's `MergeMertens` (mertens) is not bit-reproducible with more than one OpenCV thread.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -56,6 +60,19 @@ def all_cases() -> list[Case]:
     cases = [Case(info.name, task, 2) for info in infos for task in info.tasks]
     cases += [Case(info.name, info.tasks[0], 3) for info in infos if info.multi_source]
     return cases
+
+
+@contextmanager
+def fixed_threads(threads: int = 1) -> Iterator[None]:
+    """torch's intra-op threads and OpenCV's threads set to `threads` for the block, then put back."""
+    before = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        cv2.setNumThreads(before[1])
 
 
 def _crop(image: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:

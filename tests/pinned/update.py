@@ -2,8 +2,8 @@
 
     FUSION_BENCH_DATA=... FUSION_BENCH_WEIGHTS=... .venv/bin/python tests/pinned/update.py [--methods a,b] [--sheet F.png]
 
-For each case (tests/pinned/pins.py) it fuses the crop on CPU with one thread, twice with a freshly built
-method, and once more with two threads; it stores the first output with its meta: the source label (the
+For each case (tests/pinned/pins.py) it fuses the crop on CPU with one torch and one OpenCV thread, twice
+with a freshly built method, and once more with two of each; it stores the first output with its meta: the source label (the
 authors' output where shared/reference has it for the crop, else "reviewed output of our own at commit
 X"), the measured agreements and the tolerance the test uses (10× the run-to-run agreement; 0 when
 the runs are bit for bit equal). `--sheet` writes the sources and outputs side by side for the review.
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pins import Case, all_cases, read_sources, source_files, write_pin  # noqa: E402
+from pins import Case, all_cases, fixed_threads, read_sources, source_files, write_pin  # noqa: E402
 
 from fusion_bench.io.images import to_uint8, write_png  # noqa: E402
 from fusion_bench.models import create_method  # noqa: E402
@@ -31,12 +31,8 @@ CROP_GAP = 4  # pixels between the review sheet's tiles
 
 
 def _fuse(case: Case, sources: list[torch.Tensor], threads: int) -> np.ndarray:
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with fixed_threads(threads):
         return create_method(case.method).fuse(sources).numpy()
-    finally:
-        torch.set_num_threads(before)
 
 
 def _max_difference(x: np.ndarray, y: np.ndarray) -> float:
