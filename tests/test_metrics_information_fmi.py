@@ -58,10 +58,11 @@ def fmi_pair_loops(x_sub: np.ndarray, f_sub: np.ndarray) -> tuple[float, np.ndar
     for i in range(1, length):
         x_cdf[i] = x_pdf[i] + x_cdf[i - 1]
         f_cdf[i] = f_pdf[i] + f_cdf[i - 1]
-    x_temp = x_pdf - x_pdf.mean()
-    f_temp = f_pdf - f_pdf.mean()
-    s = (x_temp * f_temp).sum()
-    c = 0.0 if s == 0 else s / math.sqrt((x_temp * x_temp).sum() * (f_temp * f_temp).sum())
+    # Matlab's sum of a short vector runs left to right (Python's sum does too; numpy's is pairwise).
+    x_temp = x_pdf - sum(x_pdf.tolist()) / length
+    f_temp = f_pdf - sum(f_pdf.tolist()) / length
+    s = sum((x_temp * f_temp).tolist())
+    c = 0.0 if s == 0 else s / math.sqrt(sum((x_temp * x_temp).tolist()) * sum((f_temp * f_temp).tolist()))
     e_x = e2_x = e_f = e2_f = 0.0
     for i in range(length):
         e_x += (i + 1) * x_pdf[i]
@@ -192,3 +193,29 @@ def test_fmi_properties() -> None:
     # values must still not depend on batch composition.
     batch = fmi([torch.cat([a, b]), torch.cat([b, a])], torch.cat([(a + b) / 2, (a + b) / 2]))
     assert batch[0].item() == value
+
+
+def test_uniform_against_uniform_window_scores_as_matlab_sums() -> None:
+    # A all edges, F none: both windows become ones(3), so c is 0/0 up to rounding; Matlab's left-to-right sums
+    # leave a residue (c = 1, score 1), which is what MEFB's .mat holds (pairwise sums give 0 here).
+    value = _window_fmi(torch.tensor([511]), torch.tensor([0]), 9)
+    assert value.item() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("name, method", [("Arno", "U2Fusion"), ("Candle", "GD")])
+def test_fmi_equals_mefb_matlab_values(data_root, name: str, method: str) -> None:
+    scipy_io = pytest.importorskip("scipy.io")
+    from fusion_bench.data.mefb import read_information
+    from fusion_bench.io.images import read_image
+    root = data_root / "MEFB"
+    fused = root / "output" / "fused_images" / f"{name}_{method}.png"
+    mat_path = root / "output" / "evaluation_metrics" / "evaluationMetrics.mat"
+    if not fused.exists() or not mat_path.exists():
+        pytest.skip("MEFB published images not present")
+    images, methods, metrics = read_information(root)
+    # Both methods' images sit in their own column (docs/datasets.md: the identified column mapping).
+    mat = scipy_io.loadmat(str(mat_path))["resultsMetrics"]
+    expected = float(mat[images.index(name), methods.index(method), metrics.index("FMI")])
+    sources = [read_image(root / "input" / name / f"{name}_{s}.png").tensor.double() for s in "AB"]
+    value = fmi(sources, read_image(fused).tensor.double()).item()
+    assert value == pytest.approx(expected, rel=1e-4)

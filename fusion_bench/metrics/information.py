@@ -270,6 +270,14 @@ def _pattern_bits(codes: Tensor, length: int) -> Tensor:
     return ((codes[:, None] >> torch.arange(length, device=codes.device)) & 1).to(torch.float64)
 
 
+def _ordered_sum(values: Tensor) -> Tensor:
+    """Sum over the last dimension strictly left to right, as Matlab's `sum` of a short vector. (P, L) → (P,)."""
+    total = values[..., 0].clone()
+    for k in range(1, values.shape[-1]):
+        total = total + values[..., k]
+    return total
+
+
 def _window_fmi(x_codes: Tensor, f_codes: Tensor, length: int) -> Tensor:
     """Fast-FMI's per-window normalised feature MI between binary windows x and f (codes (P,)) → (P,).
 
@@ -287,10 +295,12 @@ def _window_fmi(x_codes: Tensor, f_codes: Tensor, length: int) -> Tensor:
     x_cdf = torch.cumsum(x_pdf, dim=-1)
     f_cdf = torch.cumsum(f_pdf, dim=-1)
 
-    x_centred = x_pdf - x_pdf.mean(dim=-1, keepdim=True)
-    f_centred = f_pdf - f_pdf.mean(dim=-1, keepdim=True)
-    products = (x_centred * f_centred).sum(dim=-1)
-    denominator = torch.sqrt((x_centred * x_centred).sum(dim=-1) * (f_centred * f_centred).sum(dim=-1))
+    # Matlab sums these nine terms in order; whether a uniform window's centred PDF is exactly zero (c = 0,
+    # score 0) or a rounding residue (c = 1, score 1) depends on that order, so the sums follow it.
+    x_centred = x_pdf - (_ordered_sum(x_pdf) / length)[:, None]
+    f_centred = f_pdf - (_ordered_sum(f_pdf) / length)[:, None]
+    products = _ordered_sum(x_centred * f_centred)
+    denominator = torch.sqrt(_ordered_sum(x_centred * x_centred) * _ordered_sum(f_centred * f_centred))
     c = torch.where(products == 0, 0.0, products / torch.where(products == 0, 1.0, denominator))
 
     index = torch.arange(1, length + 1, dtype=torch.float64, device=x.device)
