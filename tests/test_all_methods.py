@@ -41,11 +41,12 @@ def method_environment(request: pytest.FixtureRequest, data_root: Path):
     return prepare
 
 
-def _fuse_via_cli(name: str, sources: list[torch.Tensor], folder: Path) -> np.ndarray:
+def _fuse_via_cli(case: Case, sources: list[torch.Tensor], folder: Path) -> np.ndarray:
     paths = [write_png(source, folder / f"source_{index}.png") for index, source in enumerate(sources)]
     out = folder / "fused.png"
     inputs = ["--a", str(paths[0]), "--b", str(paths[1])] if len(paths) == 2 else ["--inputs", *map(str, paths)]
-    assert main(["--threads", "1", "fuse", "--method", name, *inputs, "--out", str(out)]) == 0
+    options = [] if case.tile is None else ["--tile", str(case.tile)]
+    assert main(["--threads", "1", "fuse", "--method", case.method, *inputs, *options, "--out", str(out)]) == 0
     return np.asarray(read_image(out).tensor.numpy() * 255.0).round().astype(np.uint8)
 
 
@@ -59,7 +60,7 @@ def test_every_case_has_a_pin_and_every_pin_a_case() -> None:
 def test_method_output_equals_its_pin(case: Case, data_root: Path, method_environment, pinned_threads) -> None:
     method_environment(case)
     pinned, meta = read_pin(case)
-    fused = create_method(case.method).fuse(read_sources(data_root, case)).numpy()
+    fused = create_method(case.method, **case.overrides).fuse(read_sources(data_root, case)).numpy()
     problem = differs_from_pin(fused, pinned, meta["tolerance"])
     assert problem is None, f"{case.name} ({meta['source']}): {problem}"
 
@@ -69,7 +70,7 @@ def test_cli_writes_the_pinned_output(case: Case, data_root: Path, method_enviro
                                       tmp_path: Path) -> None:
     method_environment(case)
     pinned, _ = read_pin(case)
-    written = _fuse_via_cli(case.method, read_sources(data_root, case), tmp_path)
+    written = _fuse_via_cli(case, read_sources(data_root, case), tmp_path)
     expected = to_uint8(torch.from_numpy(pinned))
     expected = expected[None] if expected.ndim == 2 else np.moveaxis(expected, -1, 0)[None]
     off = np.abs(written.astype(int) - expected.astype(int))

@@ -2,7 +2,8 @@
 
 A case is (method, task, number of sources). Its sources are a small crop of a real shared image pair
 (Lytro for mff, MEFB Arno for mef, three IFCNN-ME chair exposures for a three-source mef case; a
-three-source mff case repeats the first source, as no multi-focus triple exists here). A pin is
+three-source mff case repeats the first source, as no multi-focus triple exists here); a tiled case fuses
+the crop in overlapping tiles (`tile`). A pin is
 `tests/pinned/<case>.npz` holding `fused` ((1, C, H, W) float32, what `Fuser.fuse` returns) and
 `meta` (a JSON string: crop, source files, the pin's source label, the tolerance and how it was set).
 
@@ -40,10 +41,17 @@ class Case:
     method: str
     task: str
     sources: int
+    tile: int | None = None  # fused in tiles of this size (methods with a `tile` setting)
 
     @property
     def name(self) -> str:
-        return f"{self.method}-{self.task}" + ("" if self.sources == 2 else f"-{self.sources}src")
+        return (f"{self.method}-{self.task}" + ("" if self.sources == 2 else f"-{self.sources}src")
+                + ("" if self.tile is None else f"-tile{self.tile}"))
+
+    @property
+    def overrides(self) -> dict[str, int]:
+        """Config overrides for `create_method` (the CLI's `--tile`)."""
+        return {} if self.tile is None else {"tile": self.tile}
 
     @property
     def path(self) -> Path:
@@ -51,14 +59,19 @@ class Case:
 
     @property
     def authors_crop(self) -> tuple[str, str, tuple[int, int, int, int]] | None:
-        return AUTHORS_CROPS.get((self.method, self.task, self.sources))
+        return AUTHORS_CROPS.get((self.method, self.task, self.sources)) if self.tile is None else None
+
+
+TILE = 40  # smaller than the crop: a tiled case fuses four overlapping tiles
 
 
 def all_cases() -> list[Case]:
-    """Every registered (method, task) with two sources, and each multi-source method with three."""
+    """Every registered (method, task) with two sources, each multi-source method with three, and each
+    method that can fuse in tiles in TILE-sized tiles."""
     infos = list_methods()
     cases = [Case(info.name, task, 2) for info in infos for task in info.tasks]
     cases += [Case(info.name, info.tasks[0], 3) for info in infos if info.multi_source]
+    cases += [Case(info.name, info.tasks[0], 2, tile=TILE) for info in infos if "tile" in info.default_config]
     return cases
 
 

@@ -32,7 +32,7 @@ CROP_GAP = 4  # pixels between the review sheet's tiles
 
 def _fuse(case: Case, sources: list[torch.Tensor], threads: int) -> np.ndarray:
     with fixed_threads(threads):
-        return create_method(case.method).fuse(sources).numpy()
+        return create_method(case.method, **case.overrides).fuse(sources).numpy()
 
 
 def _max_difference(x: np.ndarray, y: np.ndarray) -> float:
