@@ -8,7 +8,8 @@ Separable filters run on CPU float64 planes as compiled rows and columns passes 
 as two banded matrix products, `T_rows @ x @ T_cols.T`: the matrices encode the border rule exactly ('same'
 with zero padding, 'valid', a following 2× subsampling) and a matmul over the band of a 512×512 plane is
 faster than a 31-tap float64 convolution. Where a metric's
-result depends on the rounding of the filter itself (QC, QY), `octave_filter2_valid` sums in Octave's order.
+result depends on the rounding of the filter itself (QC, QY), `matlab_filter2_rank1_valid` repeats the
+arithmetic of Matlab's filter2 for a rank-1 window.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fusion_bench.metrics._filter_kernels import correlate_columns, correlate_rows, filter2_valid_octave_order
+from fusion_bench.metrics._filter_kernels import correlate_columns, correlate_rows
 
 FilterMode = Literal["same", "valid"]
 
@@ -180,48 +181,45 @@ def use_compiled(x: Tensor, compiled: bool | None) -> bool:
     return x.device.type == "cpu" if compiled is None else compiled
 
 
-def octave_filter2_valid(x: Tensor, window: Tensor, compiled: bool | None = None) -> Tensor:
-    """Octave's `filter2(window, x, 'valid')` bit for bit: x (..., H, W) float64, window (n, m) → (..., H', W').
+def matlab_filter2_rank1_valid(x: Tensor, hcol: Tensor, hrow: Tensor, compiled: bool | None = None) -> Tensor:
+    """Matlab's `filter2(window, x, 'valid')` for a rank-1 window: x (..., H, W) float64 → (..., H−n+1, W−m+1).
 
-    filter2 is `conv2(x, rot90(window, 2), 'valid')`, which Octave (oct-convn.cc → dconv2i in
-    liboctave/external/blas-xtra/dconv2.f) computes as one BLAS daxpy per kernel tap and output column. Per
-    output pixel that is: start from 0, then for q = m … 1 (outer) and p = n … 1 (inner) add the rounded
-    product window(p, q)·x(r+p−1, c+q−1), rounding after every addition. The multiply and the add are
-    separate roundings (reference BLAS daxpy; no fused multiply-add): with an FMA daxpy QC on lytro_01 moves
-    by 8e-6, with separate roundings it matches the Octave reference to its 10 printed digits.
+    Matlab's filter2.m (unlike Octave's) tests the rotated window for rank 1 (`svd(stencil, 'econ')`,
+    `s(2,2) <= length(stencil)·eps(s(1,1))`) and then calls `conv2(hcol, hrow, x, 'valid')` with
+    hcol = u(:,1)·√s(1), hrow = v(:,1)·√s(1): two 1-D passes, so a flat window's moments carry the rounding of
+    those two passes, not of a 49-tap sum. Here: along each row with `hrow` first, then along each column with
+    `hcol`, each output summing its taps from the last input sample to the first (convolution order), one
+    rounding per multiply and per add. `hcol` (n,), `hrow` (m,) are the factors as convolution taps.
 
-    On the CPU (`compiled=None`) this runs as a compiled loop (`_filter_kernels`), row by row with all taps
-    added while the row is in cache. The torch form (other devices, `compiled=False`): each tap is one
-    multiply and one add over the whole output, 2·n·m passes per plane; the products are formed once per
-    distinct window value, and planes and blocks of output rows are done one at a time so that the passes
-    run in cache. Both give the same values bit for bit. H' = H − n + 1, W' = W − m + 1.
+    On the CPU (`compiled=None`) the passes are the compiled `correlate_columns` / `correlate_rows` loops (the
+    correlation taps are the factors reversed, summed in ascending order: the same operations); elsewhere the
+    torch form adds tap by tap in the same order. Both give the same values bit for bit.
     """
-    if x.dtype != torch.float64 or window.ndim != 2:
-        raise ValueError(f"octave_filter2_valid needs a float64 (..., H, W) input and a 2-D window, got "
-                         f"{x.dtype} {tuple(x.shape)} and {tuple(window.shape)}")
-    n, m = window.shape
+    if x.dtype != torch.float64 or hcol.dtype != torch.float64 or hrow.dtype != torch.float64:
+        raise ValueError(f"matlab_filter2_rank1_valid needs float64 input and factors, got {x.dtype}, "
+                         f"{hcol.dtype} and {hrow.dtype}")
+    n, m = hcol.shape[0], hrow.shape[0]
     height, width = x.shape[-2:]
     if height < n or width < m:
         raise ValueError(f"a {n}×{m} 'valid' filter needs at least {n}×{m} samples, got {height}×{width}")
     out_h, out_w = height - n + 1, width - m + 1
     planes = x.reshape(-1, height, width)
+    row_taps = torch.flip(hrow, dims=(0,))
+    col_taps = torch.flip(hcol, dims=(0,))
     if use_compiled(x, compiled):
+        along_rows = np.empty((1, height, out_w))
         out = torch.empty(planes.shape[0], out_h, out_w, dtype=x.dtype)
-        filter2_valid_octave_order(planes.contiguous().numpy(), window.to(torch.float64).contiguous().numpy(),
-                                   out.numpy())
+        row_array, col_array = row_taps.cpu().numpy(), col_taps.cpu().numpy()
+        for index in range(planes.shape[0]):
+            correlate_columns(planes[index:index + 1].contiguous().numpy(), row_array, 0, along_rows)
+            correlate_rows(along_rows, col_array, 0, out[index:index + 1].numpy())
         return out.reshape(*x.shape[:-2], out_h, out_w)
-    weights = window.tolist()
-    taps = [(p, q, weights[p][q]) for q in reversed(range(m)) for p in reversed(range(n))]
-    distinct = {weight for _, _, weight in taps}
+    along_rows = torch.zeros(planes.shape[0], height, out_w, dtype=x.dtype, device=x.device)
+    for q, weight in enumerate(row_taps.tolist()):
+        along_rows.add_(planes[..., q:q + out_w] * weight)
     out = torch.zeros(planes.shape[0], out_h, out_w, dtype=x.dtype, device=x.device)
-    for plane, result in zip(planes, out):
-        for start in range(0, out_h, _TAP_BLOCK_ROWS):
-            stop = min(start + _TAP_BLOCK_ROWS, out_h)
-            rows = plane[start:stop + n - 1]
-            products = {weight: rows * weight for weight in distinct}
-            block = result[start:stop]
-            for p, q, weight in taps:
-                block.add_(products[weight][p:p + stop - start, q:q + out_w])
+    for p, weight in enumerate(col_taps.tolist()):
+        out.add_(along_rows[..., p:p + out_h, :] * weight)
     return out.reshape(*x.shape[:-2], out_h, out_w)
 
 

@@ -23,8 +23,8 @@ from fusion_bench.metrics._filters import (
     fspecial_gaussian,
     gaussian_taps,
     halve_symmetric,
+    matlab_filter2_rank1_valid,
     matlab_sum2,
-    octave_filter2_valid,
     use_compiled,
 )
 from fusion_bench.metrics._structure_kernels import qabf_weighted_preservation, qw_fused_maps, qw_weighted_ssim
@@ -138,14 +138,24 @@ def qabf(sources: Sequence[Tensor], fused: Tensor, convention: Convention = "mef
 _YANG_C = 2e-16  # ssim_yang's C1 = C2 in MEFB's metricsQc.m / metricsQy.m
 
 
-def _yang_window(device: torch.device) -> Tensor:
-    """ssim_yang's window: `fspecial('gaussian', 7, 1.5)`, divided once more by `sum(sum(window))`. → (7, 7)."""
-    window = fspecial_gaussian(7, 1.5, device=device)
-    return window / matlab_sum2(window)
+# Matlab's filter2 finds ssim_yang's window of rank 1 and filters with conv2(hcol, hrow, x, 'valid'), hcol =
+# u(:,1)·√s(1), hrow = v(:,1)·√s(1) from `svd(rot90(window, 2), 'econ')`. These are the factors' bits as LAPACK's
+# dgesdd gives them (OpenBLAS 0.3, MKL 2019.0 and MKL 2024.2 agree; dgesvd differs in one or two entries by 1–2
+# ulp). Which bits Matlab's own MKL returned is not known, and QC/QY on flat windows depend on them
+# (docs/metrics_structure.md, "QC and QY against Matlab").
+_YANG_HCOL = tuple(float.fromhex(v) for v in (
+    "-0x1.2c18a51a3e5e4p-5", "-0x1.c7ce55257443fp-4", "-0x1.bbe4f897eb627p-3", "-0x1.152db38ecae3ep-2",
+    "-0x1.bbe4f897eb627p-3", "-0x1.c7ce55257443fp-4", "-0x1.2c18a51a3e5e6p-5"))
+_YANG_HROW = tuple(float.fromhex(v) for v in (
+    "-0x1.2c18a51a3e5e8p-5", "-0x1.c7ce55257443fp-4", "-0x1.bbe4f897eb628p-3", "-0x1.152db38ecae3ep-2",
+    "-0x1.bbe4f897eb628p-3", "-0x1.c7ce552574441p-4", "-0x1.2c18a51a3e5e7p-5"))
 
 
 def _yang_filter(planes: Tensor) -> Tensor:
-    return octave_filter2_valid(planes, _yang_window(planes.device))
+    """ssim_yang's `filter2(window, x, 'valid')` as Matlab computes it: (..., H, W) → (..., H − 6, W − 6)."""
+    hcol = torch.tensor(_YANG_HCOL, dtype=torch.float64, device=planes.device)
+    hrow = torch.tensor(_YANG_HROW, dtype=torch.float64, device=planes.device)
+    return matlab_filter2_rank1_valid(planes, hcol, hrow)
 
 
 def _yang_source_part(sources: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -171,8 +181,8 @@ def _yang_fused_part(sources: Tensor, fused: Tensor) -> tuple[Tensor, Tensor, Te
     return ssim_a, ssim_b, cov_a, cov_b
 
 
-# ssim_yang filters each plane with Octave's summation order (49 taps, 2 passes each), the slowest part of QC
-# and QY: the sources' moments are kept per pair, and the fused image's maps once per image, shared by both.
+# ssim_yang's filters are the slowest part of QC and QY: the sources' moments are kept per pair, and the fused
+# image's maps once per image, shared by both.
 YANG_SOURCE_FEATURES = source_cache("QC/QY sources", max_bytes=2 ** 29)
 YANG_FUSED_FEATURES = source_cache("QC/QY fused", max_bytes=2 ** 28)
 
@@ -181,8 +191,8 @@ def _ssim_yang_maps(sources: Tensor, fused: Tensor) -> tuple[Tensor, Tensor, Ten
     """(ssim_yang(A, F), ssim_yang(B, F), cov(A, F), cov(B, F)) of sources (2, B, H, W), fused (B, H, W).
 
     With C = 2e-16 the maps are decided by rounding noise wherever a window is flat (E[x²] − E[x]² is then a
-    few ulp whose value depends on the summation order), so the filter sums exactly as Octave's filter2 does
-    and the rest repeats the Matlab expressions operation for operation.
+    few ulp whose value depends on the filter's arithmetic), so the filter follows Matlab's filter2 (two 1-D
+    passes with the window's SVD factors) and the rest repeats the Matlab expressions operation for operation.
     """
     key = (content_key(sources), content_key(fused))
     return YANG_FUSED_FEATURES.get_keyed(key, lambda: _yang_fused_part(sources, fused))
