@@ -24,12 +24,14 @@ ARRAYS = {
 COMPRESSIONS = {None: 1, "packbits": 32773, "lzw": 5, "zlib": 8}
 
 
-@pytest.mark.parametrize("compression", list(COMPRESSIONS))
-@pytest.mark.parametrize("kind", list(ARRAYS))
-def test_each_compression_decodes_exactly(tmp_path: Path, compression: str | None, kind: str) -> None:
+# PackBits of 16-bit samples is left out: no benchmark writes it
+CASES = [(kind, compression) for kind in ARRAYS for compression in COMPRESSIONS
+         if not (compression == "packbits" and kind == "rgb16")]
+
+
+@pytest.mark.parametrize("kind,compression", CASES)
+def test_each_compression_decodes_exactly(tmp_path: Path, kind: str, compression: str | None) -> None:
     array = ARRAYS[kind]
-    if compression == "packbits" and array.dtype == np.uint16:
-        pytest.skip("PackBits of 16-bit samples is not what any benchmark writes")
     path = tmp_path / f"{kind}-{compression}.tif"
     tifffile.imwrite(path, array, photometric="rgb" if array.ndim == 3 else "minisblack", compression=compression)
     with tifffile.TiffFile(path) as tif:
