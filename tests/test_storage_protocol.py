@@ -1,7 +1,8 @@
-"""The storage protocol (issue 16): `imwrite` writes JPEG exactly as MEFB's published JPEGs were written and
-lossless files for other sources; evaluation scores the stored file read back and records the protocol;
-another protocol reuses the fused image; unknown names are usage errors; results written before the
-`storage` column still load."""
+"""The storage protocol (issue 16): `imwrite` writes JPEG exactly as the benchmark wrote its published JPEGs
+(MEFB's and Lytro's with imwrite's defaults, MFFW's with the sources' own tables) and lossless files for
+other sources; evaluation scores the stored file read back and records the protocol; another protocol or
+JPEG style is filed apart and reuses the fused image; unknown names are usage errors; results written before
+the `storage` column still load."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from PIL import Image, JpegImagePlugin
 from fusion_bench.cli.main import main
 from fusion_bench.errors import ImageFormatError, UnknownNameError
 from fusion_bench.evaluation import worker
-from fusion_bench.evaluation.conventions import dataset_storage
+from fusion_bench.results.conventions import dataset_jpeg_style, dataset_storage
 from fusion_bench.evaluation.evaluate import open_dataset, plan_jobs
 from fusion_bench.evaluation.plan import Pair, method_jobs
 from fusion_bench.evaluation.reproduce import evidence_jobs
 from fusion_bench.evaluation.runner import run_jobs
-from fusion_bench.evaluation.schema import LEGACY_COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
-from fusion_bench.evaluation.store import load_results
+from fusion_bench.results.schema import LEGACY_COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.results.store import load_results
 from fusion_bench.io.images import read_image, to_uint8, write_png
 from fusion_bench.io.storage import check_storage, store_fused, stored_suffix, write_image
 from fusion_bench.metrics.registry import compute_metrics
@@ -157,3 +158,47 @@ def test_results_written_before_the_storage_column_load_as_lossless_and_publishe
 def test_write_image_refuses_formats_it_does_not_write(tmp_path: Path, suffix: str):
     with pytest.raises(ImageFormatError, match=r"\.png, \.jpg"):
         write_image(torch.rand(1, 3, 8, 8), tmp_path / f"out{suffix}")
+
+
+def test_each_benchmark_says_how_it_wrote_its_jpegs():
+    assert [dataset_jpeg_style(name) for name in ("MEFB", "Lytro", "MFFW", "MFIFB", "SICE")] == [
+        "imwrite-defaults", "imwrite-defaults", "source-tables", "imwrite-defaults", "imwrite-defaults"]
+    with pytest.raises(UnknownNameError, match="imwrite-defaults, source-tables"):
+        stored_suffix("imwrite", "a.jpg", "quality-92")
+
+
+def test_mffw_and_lytro_jpegs_have_the_tables_and_sampling_of_mfifbs_published_outputs(data_root: Path,
+                                                                                     tmp_path: Path,
+                                                                                     one_thread: None):
+    """MFIFB's MFFW outputs carry their sources' tables (quality 92, 4:4:4) for most methods, its Lytro outputs
+    imwrite's defaults: ours, run through an evaluation, carry exactly the tables of the majority's."""
+    published = data_root / "MFIFB" / "fused_images"
+    root = tmp_path / "results"
+    stored = {}
+    for dataset, pair in (("MFFW", "mffw_01"), ("Lytro", "lytro_01")):
+        view = open_dataset(dataset)
+        chosen = tuple(p for p in view.pairs if p.name == pair)
+        jobs, _ = plan_jobs(["average"], [replace(view, pairs=chosen)], ["EN"], root)
+        assert [job.storage for job in jobs] == ["imwrite"]
+        assert not run_jobs(jobs, progress=False).failed_images
+        stored[dataset] = Path(jobs[0].fused_path)
+        source = _jpeg_layout(chosen[0].sources[0])
+        carrying = sorted(path.name[len(pair) + 1:-4] for path in published.glob(f"{pair}_*.jpg")
+                          if _jpeg_layout(path) == _jpeg_layout(stored[dataset]))
+        if dataset == "MFFW":
+            assert _jpeg_layout(stored[dataset]) == source  # the source's own tables and sampling
+            assert _jpeg_layout(stored[dataset])[2] == 0 and len(carrying) == 26  # 4:4:4, 26 of 30 methods
+            assert "GFF" in carrying and not {"ECNN", "IFCNN", "SFMD", "DPRL"} & set(carrying)
+        else:
+            assert _jpeg_layout(stored[dataset])[2] == 2 and len(carrying) == 29  # 4:2:0, all but DPRL
+    assert stored["MFFW"].name == "mffw_01.source-tables.jpg" and stored["Lytro"].name == "lytro_01.jpg"
+    results = load_results(root)
+    assert set(results["storage"]) == {"imwrite"}  # both ranked with the published rows they match
+    parts = sorted(path.relative_to(root).parts[3:5] for path in (root / "parts").rglob("*.csv"))
+    assert parts == [("mefb", "imwrite"), ("mefb", "imwrite+source-tables")]  # filed by style: re-keyed alone
+
+
+def test_source_tables_need_a_jpeg_source(tmp_path: Path):
+    png = write_png(torch.rand(1, 3, 8, 8), tmp_path / "source.png")
+    with pytest.raises(ImageFormatError, match="not JPEG"):
+        store_fused(torch.rand(1, 3, 8, 8), tmp_path / "x.jpg", "imwrite", tables_of=png)

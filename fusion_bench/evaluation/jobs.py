@@ -36,6 +36,8 @@ class Job:
         fuse: whether to run the method, or only score `fused_path`.
         provenance: label for the rows (schema.PROVENANCES).
         source: label detail (method label, or where published outputs come from).
+        jpeg_tables: the JPEG whose quantisation tables and chroma sampling a stored JPEG takes (the
+            `source-tables` style of `imwrite`), "" for MATLAB imwrite's defaults.
     """
 
     method: str
@@ -54,6 +56,7 @@ class Job:
     fuse: bool
     provenance: str
     source: str
+    jpeg_tables: str = ""
 
     @property
     def key(self) -> str:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fusion_bench.errors import DatasetError
-from fusion_bench.evaluation import store
+from fusion_bench.results import store
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.schema import PUBLISHED_OUTPUTS, PUBLISHED_STORAGE, RUN_HERE
+from fusion_bench.results.schema import PUBLISHED_OUTPUTS, PUBLISHED_STORAGE, RUN_HERE
 from fusion_bench.evaluation.versions import method_code_version, scoring_code_version
-from fusion_bench.io.storage import LOSSLESS, check_storage, stored_suffix
+from fusion_bench.io.storage import IMWRITE, IMWRITE_DEFAULTS, LOSSLESS, SOURCE_TABLES, check_storage, storage_key
+from fusion_bench.results.conventions import dataset_jpeg_style
 from fusion_bench.models.registry import config_hash, get_method_info, resolve_config
 
 
@@ -23,10 +24,29 @@ class Pair:
     sources: tuple[Path, ...]
 
 
+def _jpeg_style(dataset: str, storage: str) -> str:
+    """How JPEGs of `dataset` are written under `storage`: as its benchmark wrote its own (`storage.csv`) under
+    `imwrite`; `lossless` writes none."""
+    return dataset_jpeg_style(dataset) if storage == IMWRITE else IMWRITE_DEFAULTS
+
+
+def _stored(root: Path, dataset: str, method: str, digest: str, version: str, image: str, sources: Sequence,
+            convention: str, storage: str) -> dict[str, str]:
+    """The `Job` fields saying where a run-here image is stored under `storage` and how: the scored file, its
+    results file (filed under the protocol and JPEG style, `storage_key`) and the JPEG whose tables it takes."""
+    style = _jpeg_style(dataset, storage)
+    fused = store.stored_path(root, dataset, method, digest, version, image, storage, sources[0], style)
+    return {"fused_path": str(fused),
+            "part_path": str(store.part_path(root, dataset, method, convention, storage_key(storage, style), digest,
+                                             version, image)),
+            "jpeg_tables": str(sources[0]) if style == SOURCE_TABLES and fused.suffix == ".jpg" else ""}
+
+
 def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: str, metrics: Sequence[str],
                 root: Path, overrides: dict | None = None, storage: str = LOSSLESS) -> list[Job]:
     """One job per pair: fuse with the registered `method` (its default config updated by `overrides`),
-    store the fused image under the `storage` protocol, score the stored file."""
+    store the fused image under the `storage` protocol (JPEGs as `dataset`'s benchmark wrote them), score the
+    stored file."""
     check_storage(storage)
     info = get_method_info(method)
     config = resolve_config(method, overrides)
@@ -37,11 +57,9 @@ def method_jobs(method: str, dataset: str, pairs: Sequence[Pair], convention: st
         Job(method=method, dataset=dataset, image=pair.name, sources=tuple(str(p) for p in pair.sources),
             convention=convention, storage=storage, metrics=tuple(metrics), config=tuple(sorted(config.items())),
             config_hash=digest, code_version=version,
-            fused_path=str(store.stored_path(root, dataset, method, digest, version, pair.name, storage,
-                                             pair.sources[0])),
             output_path=str(store.output_path(root, dataset, method, digest, version, pair.name)),
-            part_path=str(store.part_path(root, dataset, method, convention, storage, digest, version, pair.name)),
-            fuse=True, provenance=RUN_HERE, source=source)
+            fuse=True, provenance=RUN_HERE, source=source,
+            **_stored(root, dataset, method, digest, version, pair.name, pair.sources, convention, storage))
         for pair in pairs
     ]
 
@@ -83,9 +101,7 @@ def rescoring_jobs(jobs: Sequence[Job], convention: str, metrics: Sequence[str],
             raise ValueError(f"{job.method} on {job.dataset}/{job.image}: only a method's own images can be "
                              "re-scored (published fused images have no lossless copy here)")
         protocol = storage or job.storage
-        stored = Path(job.output_path).with_suffix(stored_suffix(protocol, job.sources[0]))
         copies.append(replace(job, convention=convention, storage=protocol, metrics=tuple(metrics), fuse=False,
-                              fused_path=str(stored),
-                              part_path=str(store.part_path(root, job.dataset, job.method, convention, protocol,
-                                                            job.config_hash, job.code_version, job.image))))
+                              **_stored(root, job.dataset, job.method, job.config_hash, job.code_version, job.image,
+                                        job.sources, convention, protocol)))
     return copies

@@ -62,7 +62,7 @@ def fuse_job(job: Job) -> float:
     seconds = time.perf_counter() - start
     write_png(fused, job.output_path)
     if job.fused_path != job.output_path:
-        store_fused(fused, job.fused_path, job.storage)
+        store_fused(fused, job.fused_path, job.storage, job.jpeg_tables or None)
     return seconds
 
 
@@ -70,7 +70,7 @@ def stored_file(job: Job) -> str:
     """The job's file to score, written from its lossless PNG under its protocol if it is not there yet
     (a method's images scored again under another protocol)."""
     if job.output_path and not Path(job.fused_path).is_file() and Path(job.output_path).is_file():
-        store_fused(read_image(job.output_path).tensor, job.fused_path, job.storage)
+        store_fused(read_image(job.output_path).tensor, job.fused_path, job.storage, job.jpeg_tables or None)
     return job.fused_path
 
 

@@ -16,7 +16,7 @@ DEFAULT_STORAGE = "lossless"
 
 
 def _table(name: str) -> pd.DataFrame:
-    with resources.files("fusion_bench.evaluation").joinpath(name).open("r", encoding="utf-8") as handle:
+    with resources.files("fusion_bench.results").joinpath(name).open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle)
 
 
@@ -42,6 +42,13 @@ def dataset_storage(name: str) -> str:
     """The storage protocol of `name`'s benchmark: `storage.csv`, else `DEFAULT_STORAGE`."""
     table = storage_table().set_index("dataset")
     return str(table.loc[name, "storage"]) if name in table.index else DEFAULT_STORAGE
+
+
+def dataset_jpeg_style(name: str) -> str:
+    """How `name`'s benchmark wrote its JPEGs (`fusion_bench.io.storage.JPEG_STYLES`): the `jpeg` column of
+    `storage.csv`, else MATLAB imwrite's defaults."""
+    table = storage_table().set_index("dataset")
+    return str(table.loc[name, "jpeg"]) if name in table.index else "imwrite-defaults"
 
 
 def convention_evidence() -> dict[str, str]:

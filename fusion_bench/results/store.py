@@ -8,6 +8,7 @@ Layout under the results folder (`FUSION_BENCH_HOME/results` or `--out`):
                                                 the method's output, lossless (always kept)
     fused/<dataset>/<method>/<config_hash>_<code_version>/<image>.jpg
                                                 the same image as `imwrite` stores it, for JPEG sources
+                                                (`<image>.source-tables.jpg` in that JPEG style)
     imported/<name>.csv                         imported published scores
     results.csv                                 all of the above merged (an export)
 
@@ -15,7 +16,9 @@ The file a row scored is the one its storage protocol names (`fusion_bench.io.st
 the PNG, or the JPEG written from it. Both protocols share the PNG, so scoring a method's images under the
 other protocol never fuses again (`runner.pending`). A result's key (its part file) names the protocol,
 so switching a dataset's protocol starts new rows for that dataset only and leaves every other row where
-it is.
+it is. Its `<storage>` folder is the protocol's name followed by its JPEG style where that is not MATLAB
+imwrite's defaults (`fusion_bench.io.storage.storage_key`: `imwrite+source-tables`), so a change of the
+style in `storage.csv` starts new rows too.
 
 Every file is written to a temporary name, fsync'ed and renamed, so a file either exists whole or not at
 all; "is this image done?" is a file-existence check, which keeps a warm re-run cheap.
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import COLUMNS, LEGACY_COLUMNS, LEGACY_STORAGE
+from fusion_bench.results.schema import COLUMNS, LEGACY_COLUMNS, LEGACY_STORAGE
 from fusion_bench.io.atomic import atomic_write_text
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -65,13 +68,13 @@ def output_path(root: Path, dataset: str, method: str, config_hash: str, code_ve
 
 
 def stored_path(root: Path, dataset: str, method: str, config_hash: str, code_version: str, image: str,
-                storage: str, source: str | Path) -> Path:
-    """The file that is scored under `storage` for a pair whose first source is `source`: the PNG of
-    `output_path`, or a JPEG beside it."""
+                storage: str, source: str | Path, jpeg_style: str = "imwrite-defaults") -> Path:
+    """The file that is scored under `storage` (JPEGs written in `jpeg_style`) for a pair whose first source
+    is `source`: the PNG of `output_path`, or a JPEG beside it."""
     from fusion_bench.io.storage import stored_suffix
 
     png = output_path(root, dataset, method, config_hash, code_version, image)
-    return png.with_suffix(stored_suffix(storage, source))
+    return png.with_suffix(stored_suffix(storage, source, jpeg_style))
 
 
 def rows_to_csv(rows: Iterable[dict]) -> str:
