@@ -1,5 +1,5 @@
 """`fusion-bench validate mefb-published [--metrics ...] [--pairs ...] [--methods ...] [--workers N] [--json]
-[--out FILE.md] [--csv FILE.csv]`.
+[--out FILE.md] [--csv FILE.csv] [--results DIR]`.
 
 Scores MEFB's published fused images that are present (FUSION_BENCH_DATA/MEFB/output/fused_images or the
 download cache: `fusion-bench data download MEFB --part published-fused`) with our metrics in the `mefb`
@@ -7,7 +7,9 @@ convention and compares every value with MEFB's Matlab values (`evaluationMetric
 method whose images they hold). Prints per metric: images, median and largest relative difference, the share
 within 1e-4 and within 1e-3, non-finite values of different kinds, failed images, and the worst images.
 `--out` also writes the report page (Markdown), `--csv` every image's values (image, method, metric, ours,
-matlab, rel_diff, error, seconds); `--json` prints the summary as JSON.
+matlab, rel_diff, error, seconds); `--json` prints the summary as JSON. Every image's values are also kept in
+the results folder (`--results`, default FUSION_BENCH_HOME/results: `validation/mefb-published.csv`,
+replacing the previous run's), where `fusion-bench leaderboard` reads them for its comparison section.
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       "CPUs available, at most 8)")
     mefb.add_argument("--out", type=Path, metavar="FILE.md", help="also write the report page here")
     mefb.add_argument("--csv", type=Path, metavar="FILE.csv", help="also write every image's values here")
+    mefb.add_argument("--results", type=Path, metavar="DIR", help="results folder whose validation/ keeps every "
+                      "image's values for the leaderboard (default FUSION_BENCH_HOME/results)")
     mefb.add_argument("--json", action="store_true", help="machine-readable summary")
     mefb.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from fusion_bench.io.atomic import atomic_write_text
+    from fusion_bench.paths import results_dir
+    from fusion_bench.results.validation import write_validation
     from fusion_bench.validation.mefb_published import validate_mefb_published
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
@@ -55,13 +61,14 @@ def run(args: argparse.Namespace) -> int:
         write_page(report, args.out)
     if args.csv is not None:
         atomic_write_text(args.csv, report.comparison.to_csv(index=False))
+    kept = write_validation(args.results or results_dir(), report.comparison.assign(code_version=report.code_version))
     if args.json:
         print_json(report.as_dict())
         return 0
     print(f"MEFB published fused images: {report.images} images ({', '.join(report.pair_names)}) scored in the mefb "
           f"convention and compared with evaluationMetrics.mat ({report.seconds:.0f} s)")
     print(to_markdown(summary_table(report.summary)))
-    for what, path in (("page", args.out), ("values", args.csv)):
+    for what, path in (("page", args.out), ("values", args.csv), ("kept for the leaderboard", kept)):
         if path is not None:
             print(f"{what}: {path}")
     return 0

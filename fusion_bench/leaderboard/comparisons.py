@@ -1,6 +1,7 @@
-"""Side-by-side tables: MGDN's reported values vs our run, MGDN's images under both storage protocols, and
-our scoring of a method vs its published scores or outputs (e.g. MEF-Net on MEFB), stored alike. Inputs are
-data files in this folder plus the results table."""
+"""Side-by-side tables: MGDN's reported values vs our run, MGDN's images under both storage protocols, our
+scoring of a method vs its published scores or outputs (e.g. MEF-Net on MEFB), stored alike, and our scoring
+of MEFB's published fused images vs MEFB's Matlab values of the same files. Inputs are data files in this
+folder, the results table and the validation values kept beside it (`fusion_bench.results.validation`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from fusion_bench.evaluation.schema import RUN_HERE
+from fusion_bench.results.schema import RUN_HERE
 from fusion_bench.leaderboard.tables import finite_rows, metric_order
 
 
 def read_data_file(name: str) -> pd.DataFrame:
-    """A CSV shipped in this package (`reported.csv`, `counterparts.csv`)."""
+    """A CSV shipped in this package (`counterparts.csv`)."""
     with resources.files("fusion_bench.leaderboard").joinpath(name).open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle)
 
@@ -133,3 +134,48 @@ def counterpart_tables(results: pd.DataFrame, counterparts: pd.DataFrame,
                  f"`{storage}`): {item.note}")
         tables.append((title, table, item.gap))
     return tables
+
+
+AGREEMENT_COLUMNS: tuple[str, ...] = ("method", "pairs", "values", "within_1e-4", "within_1e-3", "largest_rel",
+                                      "largest_at", "inf_nan_mismatches", "failed")
+
+
+def _kind_mismatch(values: pd.DataFrame) -> pd.Series:
+    """Rows where a value is not finite and the two differ in kind (their relative difference is infinite)."""
+    ours, matlab = values["ours"].astype(float), values["matlab"].astype(float)
+    return (~np.isfinite(ours) | ~np.isfinite(matlab)) & (values["rel_diff"].astype(float) != 0)
+
+
+def matlab_agreement(values: pd.DataFrame) -> pd.DataFrame:
+    """Per published method (in the order of `values`): how our scoring of its published fused images agrees
+    with the benchmark's Matlab values of the same files. Columns `AGREEMENT_COLUMNS`: pairs scored, values
+    compared (pairs × metrics scored without error), the shares within 1e-4 and 1e-3 relative, the largest
+    relative difference and where ("<metric> on <pair>"), values finite on one side only or non-finite of
+    another kind, and values whose scoring failed.
+
+    `values`: the validation table (`fusion_bench.results.validation.COLUMNS`), one row per image and metric.
+    """
+    rows = []
+    for method, group in values.groupby("method", sort=False):
+        scored = group[group["error"] == ""]
+        diffs = scored["rel_diff"].to_numpy(dtype=np.float64)
+        worst = scored.loc[scored["rel_diff"].astype(float).idxmax()] if len(scored) else None
+        rows.append({
+            "method": method, "pairs": int(group["image"].nunique()), "values": len(scored),
+            "within_1e-4": float((diffs <= 1e-4).mean()) if len(diffs) else float("nan"),
+            "within_1e-3": float((diffs <= 1e-3).mean()) if len(diffs) else float("nan"),
+            "largest_rel": float(diffs.max()) if len(diffs) else float("nan"),
+            "largest_at": f"{worst['metric']} on {worst['image']}" if worst is not None else "",
+            "inf_nan_mismatches": int(_kind_mismatch(scored).sum()),
+            "failed": int((group["error"] != "").sum()),
+        })
+    return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+
+
+def matlab_agreement_by_metric(values: pd.DataFrame) -> pd.DataFrame:
+    """The largest relative difference per published method (rows, in the order of `values`) and metric
+    (columns, in the leaderboard's metric order) over the pairs scored; failed values left out."""
+    scored = values[values["error"] == ""].assign(rel_diff=lambda frame: frame["rel_diff"].astype(float))
+    table = scored.pivot_table(index="method", columns="metric", values="rel_diff", aggfunc="max", sort=False)
+    methods = list(dict.fromkeys(values["method"]))
+    return table.reindex(index=[m for m in methods if m in table.index], columns=metric_order(table.columns))
