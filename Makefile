@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
 reproduce-table: $(STAMP)
-	$(PY) scripts/reproduce_table.py --out leaderboard
+	$(VENV)/bin/fusion-bench reproduce --out leaderboard
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/metrics.py

@@ -10,7 +10,7 @@ import pytest
 import fusion_bench.leaderboard.build as build
 from fusion_bench.cli.leaderboard import MIN_IMAGES
 from fusion_bench.cli.main import main
-from fusion_bench.evaluation.store import atomic_write_text, rows_to_csv
+from fusion_bench.results.store import atomic_write_text, rows_to_csv
 
 
 def _results(root: Path, images: int) -> Path:
@@ -26,7 +26,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, Path]]:
     """Calls of the leaderboard writer: (rows, output folder); nothing is written."""
     calls: list[tuple[int, Path]] = []
     monkeypatch.setattr(build, "write_leaderboard",
-                        lambda results, out, note="": calls.append((len(results), out)) or [out / "README.md"])
+                        lambda results, out, note="", validation=None: calls.append((len(results), out)) or [out / "README.md"])
     return calls
 
 

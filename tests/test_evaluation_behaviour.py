@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from fusion_bench.cli.main import main
-from fusion_bench.evaluation.store import load_results
+from fusion_bench.results.store import load_results
 from fusion_bench.io.images import read_image, write_png
 from fusion_bench.metrics import registry
 

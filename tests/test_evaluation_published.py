@@ -12,8 +12,8 @@ import scipy.io
 
 from fusion_bench.data.mefb import column_methods
 from fusion_bench.evaluation.published import import_mefb_scores
-from fusion_bench.evaluation.schema import PUBLISHED_SCORES
-from fusion_bench.evaluation.store import load_results
+from fusion_bench.results.schema import PUBLISHED_SCORES
+from fusion_bench.results.store import load_results
 from fusion_bench.leaderboard.pages import generate
 from fusion_bench.metrics.registry import get_metric
 

@@ -1,6 +1,6 @@
-"""The reproduce-table routine end to end on tiny copies of the Lytro and SICE layouts: runs the methods of
-each task, scores MGDN's reported cells in both conventions, prints timing and skips, writes the
-leaderboard, and a second run computes nothing."""
+"""`fusion-bench reproduce` (`make reproduce-table`) end to end on tiny copies of the Lytro and SICE layouts:
+runs the methods of each task, scores MGDN's reported cells in both conventions, prints timing and skips,
+writes the leaderboard, and a second run computes nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from fusion_bench.cli.main import main
 from fusion_bench.evaluation.reproduce import reproduce
 from fusion_bench.io.images import write_png
 from toy_catalogue import without_checksums
@@ -33,11 +34,11 @@ def test_reproduce_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setenv("FUSION_BENCH_DATA", str(data))
     without_checksums(monkeypatch, "Lytro", "SICE")  # random images in the layouts, not the datasets' files
     results, out = tmp_path / "results", tmp_path / "leaderboard"
-    summary = reproduce(results, out, workers=1, datasets=("Lytro", "SICE", "RealMFF"), methods=("average", "max-abs"),
-                        metrics=("Qabf",))
-    assert not summary.failed_images
+    argv = ["reproduce", "--results", str(results), "--out", str(out), "--workers", "1", "--methods",
+            "average,max-abs", "--metrics", "Qabf", "--no-wandb"]
+    assert main(argv + ["--datasets", "Lytro,SICE,RealMFF"]) == 0
     log = capsys.readouterr().err
-    assert "skipped: dataset RealMFF" in log and "timing per dataset and method" in log
+    assert "skipped: dataset RealMFF" in log and "timing per dataset and method" in log and "failed" not in log
     assert (out / "Lytro.md").is_file() and (out / "SICE.md").is_file() and (out / "README.md").is_file()
     reproduction = pd.read_csv(out / "csv" / "reproduction.csv")
     # mgdn-* is not among the methods run: the reported cells say so rather than vanish.
@@ -47,9 +48,16 @@ def test_reproduce_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert set(rows["dataset"]) == {"Lytro", "SICE"} and set(rows["method"]) == {"average", "max-abs"}
     assert rows.groupby(["dataset", "method"])["image"].nunique().to_dict() == {
         ("Lytro", "average"): 20, ("Lytro", "max-abs"): 20, ("SICE", "average"): 5, ("SICE", "max-abs"): 5}
-    again = reproduce(results, out, workers=1, datasets=("Lytro", "SICE"), methods=("average", "max-abs"),
+    again = reproduce(results, workers=1, datasets=("Lytro", "SICE"), methods=("average", "max-abs"),
                       metrics=("Qabf",))
-    assert again.done == 0 and again.skipped == summary.done
+    assert again.done == 0 and again.skipped == 50
+
+
+def test_reproduce_usage_errors_are_one_line(capsys: pytest.CaptureFixture):
+    for argv, text in ((["--workers", "0"], "--workers"), (["--storage", "jpeg"], "jpeg")):
+        assert main(["reproduce", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and text in err and len(err.strip().splitlines()) == 1
 
 
 def test_prepare_downloads_a_missing_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -87,7 +95,6 @@ def test_published_scores_are_imported_before_the_evaluation(data_root: Path, tm
     monkeypatch.setattr("fusion_bench.evaluation.reproduce.run_jobs", interrupted)
     results = tmp_path / "results"
     with pytest.raises(KeyboardInterrupt):
-        reproduce(results, tmp_path / "leaderboard", workers=1, datasets=("MEFB",), methods=("average",),
-                  metrics=("EN",))
+        reproduce(results, workers=1, datasets=("MEFB",), methods=("average",), metrics=("EN",))
     imported = pd.read_csv(results / "imported" / "MEFB_published.csv")
     assert imported["method"].nunique() == 21 and imported["image"].nunique() == 100

@@ -22,8 +22,8 @@ from fusion_bench.evaluation import worker
 from fusion_bench.evaluation.jobs import parse_shard, select_shard, shard_of
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
 from fusion_bench.evaluation.runner import PairScheduler, run_jobs
-from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
-from fusion_bench.evaluation.store import load_results
+from fusion_bench.results.schema import COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
+from fusion_bench.results.store import load_results
 from fusion_bench.io.images import write_png
 
 METRICS = ("MEAN", "MAX")

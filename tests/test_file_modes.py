@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from fusion_bench.data.splits import load_or_create_split
-from fusion_bench.evaluation.store import atomic_write_text
+from fusion_bench.results.store import atomic_write_text
 from fusion_bench.io.atomic import atomic_write, current_umask
 from fusion_bench.io.images import write_png
 

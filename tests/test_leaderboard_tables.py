@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
+from fusion_bench.results.schema import COLUMNS, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.io.images import write_png
 from fusion_bench.leaderboard.pages import generate
 from fusion_bench.leaderboard.tables import aggregate, leaderboard_frame, rank_frame, ranks, select_runs, to_markdown
@@ -245,7 +245,7 @@ def test_a_missing_dataset_means_no_grid_and_says_why(monkeypatch: pytest.Monkey
     def missing(name: str):
         raise DatasetError(f"{name}: no copy found\nmore detail")
 
-    monkeypatch.setattr("fusion_bench.evaluation.evaluate.open_dataset", missing)
+    monkeypatch.setattr("fusion_bench.data.get_dataset", missing)
     assert build._sources("Lytro") == {}
     assert "no qualitative grid for Lytro, its source images are not available: Lytro: no copy found" in \
         capsys.readouterr().err
@@ -356,7 +356,8 @@ def test_our_scoring_vs_published_scores_on_the_images_both_have_stored_alike(tm
 
 
 def test_mgdns_reported_cells_are_scored_again_from_our_rows():
-    from fusion_bench.leaderboard.comparisons import read_data_file, reproduction_table
+    from fusion_bench.leaderboard.comparisons import reproduction_table
+    from fusion_bench.results.reported import reported_values
 
     main = _rows("mgdn-mff", RUN_HERE, {"EN": (7.5, 7.7, 7.0)}, images=("i1", "i2", "i3"))
     main[2]["value"] = float("inf")  # not finite: left out, as in the leaderboard's means
@@ -367,7 +368,7 @@ def test_mgdns_reported_cells_are_scored_again_from_our_rows():
     other_method = _rows("gff", RUN_HERE, {"EN": (1.0, 1.0)})
     sice = _rows("mgdn-mef", RUN_HERE, {"EN": (6.5, 6.9)}, dataset="SICE", storage="lossless")
     results = pd.DataFrame(main + failed + gray + lossless + other_method + sice, columns=list(COLUMNS))
-    table = reproduction_table(results, read_data_file("reported.csv"), {"Lytro": "mefb", "SICE": "mefb"},
+    table = reproduction_table(results, reported_values(), {"Lytro": "mefb", "SICE": "mefb"},
                                {"Lytro": "imwrite", "SICE": "lossless"})
     lytro = table[table["dataset"] == "Lytro"]
     # The leaderboard's convention and storage first, then its storage in the other convention.

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 
 from fusion_bench.evaluation.plan import Pair, method_jobs
 from fusion_bench.evaluation.runner import run_jobs
-from fusion_bench.evaluation.store import export_results
+from fusion_bench.results.store import export_results
 from fusion_bench.io.images import write_png
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "leaderboard.ipynb"

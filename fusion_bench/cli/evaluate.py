@@ -1,6 +1,8 @@
 """`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--out DIR] [--metrics ...] [--convention C]
-[--storage imwrite|lossless] [--force] [--shard i/n] [--workers N] [--published] [--json]`: fuse, store the
-fused image as the storage protocol says, score the stored file, append per-image rows; resumes."""
+[--storage imwrite|lossless] [--force] [--shard i/n] [--workers N] [--published] [--no-wandb] [--json]`: fuse,
+store the fused image as the storage protocol says, score the stored file, append per-image rows; resumes.
+Then the results of the datasets evaluated are logged as one W&B run (offline unless WANDB_MODE says
+otherwise): a table per dataset with every metric and a thumbnail, and the leaderboard's mean table."""
 
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20)")
     parser.add_argument("--convention", choices=("mefb", "gray"), help="override each dataset's convention")
     parser.add_argument("--storage", choices=STORAGE_PROTOCOLS,
-                        help="how fused images are stored before they are scored: 'imwrite' (as MATLAB imwrite "
-                             "stores them in the source pair's format: JPEG quality 75, 4:2:0 for JPEG sources, "
+                        help="how fused images are stored before they are scored: 'imwrite' (as the benchmark "
+                             "stored its own, in the source pair's format: JPEG sources give JPEG with imwrite's "
+                             "defaults, quality 75, 4:2:0, or for MFFW the source's own tables and sampling; "
                              "lossless otherwise) or 'lossless' (PNG); default: each dataset's benchmark protocol "
                              "(imwrite for MEFB, Lytro, MFFW, MFIFB; lossless for the others)")
     parser.add_argument("--force", action="store_true", help="recompute results that are already present")
@@ -38,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--published", action="store_true",
                         help="also score published fused images (MFIFB on Lytro/MFFW) and import MEFB's scores")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-wandb", action="store_true", help="log nothing to W&B")
     parser.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
     parser.set_defaults(func=run)
 
@@ -55,9 +59,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageProblem(f"--workers {args.workers}: need at least 1")
     methods = [m.name for m in list_methods()] if args.methods == "all" else _split(args.methods)
     out = args.out or results_dir()
-    report = evaluate(methods, _split(args.datasets), out, _split(args.metrics) if args.metrics else None,
+    datasets = _split(args.datasets)
+    report = evaluate(methods, datasets, out, _split(args.metrics) if args.metrics else None,
                       args.convention, args.force, shard, args.workers, args.published,
                       progress=not args.no_progress and not args.json, storage=args.storage)
+    if not args.no_wandb:
+        from fusion_bench.leaderboard.wandb_tables import log_results
+        from fusion_bench.results.store import load_results
+
+        log_results(load_results(out), datasets, job="evaluate",
+                    config={"methods": methods, "datasets": datasets, "metrics": args.metrics or "MEFB's 20",
+                            "convention": args.convention or "each dataset's", "storage": args.storage
+                            or "each benchmark's", "shard": args.shard, "results": str(out)})
     summary = report.summary
     payload = {
         "out": str(out), "planned": report.planned, "computed": summary.done, "already_present": summary.skipped,

@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import info
-from fusion_bench.errors import ImageFormatError, UsageProblem
+from fusion_bench.data.sample import check_same_size
+from fusion_bench.errors import UsageProblem
 from fusion_bench.io.images import read_image
 from fusion_bench.io.storage import JPEG_SUFFIXES, WRITABLE_SUFFIXES, write_image
 from fusion_bench.models.registry import create_method, get_method_info
@@ -66,13 +67,8 @@ def run(args: argparse.Namespace) -> int:
     fuser = create_method(args.method, **overrides)
     wanted = None if method_info.channels == "any" else method_info.channels
     images = [read_image(path, channels=wanted) for path in paths]
+    check_same_size("fuse", images)
     first = images[0]
-    for image in images[1:]:
-        if image.size != first.size:
-            raise ImageFormatError(
-                f"{image.path}: size {image.size[0]}x{image.size[1]} differs from {first.path} "
-                f"({first.size[0]}x{first.size[1]}); sources must have the same size"
-            )
     fused = fuser.fuse([image.tensor for image in images])
     write_image(fused, args.out, bit_depth=args.bit_depth)
     info(f"{args.method}: wrote {args.out} ({first.size[1]}x{first.size[0]})")

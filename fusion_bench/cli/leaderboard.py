@@ -1,5 +1,6 @@
-"""`fusion-bench leaderboard [--results DIR] [--out DIR] [--force] [--note TEXT] [--json]`: Markdown tables,
-CSVs and figures from a results folder.
+"""`fusion-bench leaderboard [--results DIR] [--out DIR] [--force] [--note TEXT] [--wandb] [--json]`: Markdown
+tables, CSVs and figures from a results folder; with --wandb, the CSV tables and the figures are also logged
+as one W&B run (offline unless WANDB_MODE says otherwise).
 
 Writes into FUSION_BENCH_HOME/leaderboard unless `--out` says where: the repository's committed
 `leaderboard/` is regenerated only on purpose (`--out leaderboard/`, or `make reproduce-table`). The
@@ -30,12 +31,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true",
                         help=f"write even from a results folder with fewer than {MIN_IMAGES} scored images")
     parser.add_argument("--note", default="", help="text added to the README's header (e.g. what a run left out)")
+    parser.add_argument("--wandb", action="store_true",
+                        help="also log the tables and figures written as one W&B run (offline unless WANDB_MODE "
+                             "says otherwise; `wandb sync` uploads it)")
     parser.add_argument("--json", action="store_true", help="list the files written as JSON on stdout")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from fusion_bench.evaluation.store import load_results
+    from fusion_bench.results.store import load_results
+    from fusion_bench.results.validation import load_validation
     from fusion_bench.leaderboard.build import write_leaderboard
 
     results_root = args.results or results_dir()
@@ -54,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageProblem(f"{results_root}: {len(results)} result rows, {images} scored images; a leaderboard "
                            f"needs at least {MIN_IMAGES} (run `fusion-bench evaluate`, or pass --force to write "
                            f"{out} anyway)")
-    pages = write_leaderboard(results, out, args.note)
+    pages = write_leaderboard(results, out, args.note, load_validation(results_root))
+    if args.wandb:
+        from fusion_bench.leaderboard.wandb_tables import log_leaderboard
+
+        log_leaderboard(out, {"results": str(results_root), "out": str(out), "note": args.note})
     if args.json:
         print_json([str(page) for page in pages])
     else:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fuse": ("fusion_bench.cli.fuse", "fuse one pair or one exposure stack"),
     "metrics": ("fusion_bench.cli.metrics", "metric values for one fused image"),
     "evaluate": ("fusion_bench.cli.evaluate", "run methods on datasets and score them (resumes)"),
+    "reproduce": ("fusion_bench.cli.reproduce", "every method on every benchmark, then the leaderboard (make reproduce-table)"),
     "leaderboard": ("fusion_bench.cli.leaderboard", "write a leaderboard from a results folder"),
     "validate": ("fusion_bench.cli.validate", "our metrics against published values (MEFB's Matlab scores)"),
     "train": ("fusion_bench.cli.train", "train a fuser from an experiments/ config"),

@@ -106,16 +106,23 @@ class FusionDataset(Dataset):
         )
 
 
-def check_pair(name: str, sources: Sequence[LoadedImage], target: LoadedImage | None = None) -> None:
-    """Raise `DatasetError` naming both files if the images of sample `name` differ in size, or its sources in
-    channel count."""
-    first = sources[0]
-    for other in list(sources[1:]) + ([target] if target is not None else []):
+def check_same_size(name: str, images: Sequence[LoadedImage]) -> None:
+    """Raise `DatasetError` naming both files and both sizes if `images` (of pair `name`) differ in size.
+    The one size check of training and validation (`FusionDataset`), evaluation and `fusion-bench fuse`."""
+    first = images[0]
+    for other in images[1:]:
         if other.size != first.size:
             raise DatasetError(
                 f"{name}: {first.path} is {first.size[0]}x{first.size[1]} but {other.path} is "
                 f"{other.size[0]}x{other.size[1]} (H x W); the images of a pair must have the same size"
             )
+
+
+def check_pair(name: str, sources: Sequence[LoadedImage], target: LoadedImage | None = None) -> None:
+    """Raise `DatasetError` naming both files if the images of sample `name` differ in size
+    (`check_same_size`), or its sources in channel count."""
+    check_same_size(name, list(sources) + ([target] if target is not None else []))
+    first = sources[0]
     for other in sources[1:]:
         if other.channels != first.channels:
             raise DatasetError(

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fusion_bench.errors import DatasetError, UsageProblem
-from fusion_bench.evaluation.conventions import dataset_convention, dataset_storage
+from fusion_bench.results.conventions import dataset_convention, dataset_storage
 from fusion_bench.evaluation.jobs import Job, select_shard
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
 from fusion_bench.evaluation.published import MFIFB_OUTPUTS_SOURCE, import_mefb_scores
 from fusion_bench.evaluation.runner import RunSummary, run_jobs
-from fusion_bench.evaluation.store import export_results
+from fusion_bench.results.store import export_results
 from fusion_bench.models.registry import get_method_info
 
 # Datasets whose benchmark publishes fused images of other methods: catalogue name → (benchmark, MFIFB set).
@@ -109,7 +109,7 @@ def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics
              convention: str | None = None, force: bool = False, shard: tuple[int, int] = (1, 1),
              workers: int = 1, published: bool = False, progress: bool = True,
              storage: str | None = None) -> EvaluationReport:
-    """Run and score; rows go to `out` (see `fusion_bench.evaluation.store`). `storage` (default: each
+    """Run and score; rows go to `out` (see `fusion_bench.results.store`). `storage` (default: each
     dataset's benchmark protocol) says how fused images are stored before they are scored. Returns what
     was done."""
     from fusion_bench.metrics.registry import get_metric, mefb_metric_names

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import COLUMNS, PUBLISHED_SCORES, PUBLISHED_STORAGE
-from fusion_bench.evaluation.store import atomic_write_text
+from fusion_bench.results.schema import COLUMNS, PUBLISHED_SCORES, PUBLISHED_STORAGE
+from fusion_bench.io.atomic import atomic_write_text
 from fusion_bench.metrics.registry import get_metric
 
 MEFB_SCORES_SOURCE = ("MEFB output/evaluation_metrics/evaluationMetrics.mat (xingchenzhang/MEFB @ 9e185bf), "

@@ -1,6 +1,7 @@
-"""`make reproduce-table`: every registered method on every available dataset of its task, its fused
-images stored as each dataset's benchmark stores them (or all `lossless`), MFIFB's published outputs
-scored, MEFB's published scores imported, a timing breakdown, then `leaderboard/`.
+"""The evaluation of `fusion-bench reproduce` (`make reproduce-table`): every registered method on every
+available dataset of its task, its fused images stored as each dataset's benchmark stores them (or all
+`lossless`), MFIFB's published outputs scored, MEFB's published scores imported. The command then prints
+the timing breakdown and writes the leaderboard (`fusion_bench.cli.reproduce`).
 
 MGDN's images are also scored in the other convention on the metrics the paper reports, and under the
 other storage protocol on EN, SD and SF (`evidence_jobs`): the paper says neither how it scored nor how it
@@ -18,22 +19,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from fusion_bench.errors import FusionBenchError
 from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_jobs
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.plan import rescoring_jobs
 from fusion_bench.evaluation.published import import_mefb_scores
 from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
-from fusion_bench.evaluation.store import export_results, load_results
-from fusion_bench.leaderboard.build import build_leaderboard
-from fusion_bench.leaderboard.comparisons import read_data_file
-from fusion_bench.leaderboard.tables import select_runs, timing_table
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.models.weights import resolve_weight_file
+from fusion_bench.results.reported import reported_values
+from fusion_bench.results.store import export_results
 
 # The benchmarks of the table, in the order they are run: cheapest first, so that a run stopped early has
 # finished whole datasets (a leaderboard shows a method's newest run only once it covers as many images as
@@ -91,7 +88,7 @@ def evidence_jobs(jobs: list[Job], results_root: Path) -> list[Job]:
     """For each value MGDN reports, its method's images re-scored on that metric in the other convention;
     and MGDN's images on every dataset scored on EN, SD and SF under the other storage protocol (in the
     dataset's convention)."""
-    reported = read_data_file("reported.csv")
+    reported = reported_values()
     extra = []
     for item in reported.itertuples(index=False):
         matching = [job for job in jobs if job.method == item.our_method and job.dataset == item.dataset]
@@ -115,12 +112,12 @@ def _by_method_and_dataset(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
     return groups
 
 
-def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,
-              datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = None,
-              metrics: Sequence[str] | None = None, storage: str | None = None) -> RunSummary:
-    """Run everything that is available (or the given datasets / methods / metrics; default MEFB's 20),
-    then write the leaderboard. `storage` stores every dataset's fused images that way (default: as each
-    dataset's benchmark stores them, `evaluation/storage.csv`)."""
+def reproduce(results_root: Path, workers: int | None = None, datasets: Sequence[str] = DATASETS,
+              methods: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
+              storage: str | None = None) -> RunSummary:
+    """Run everything that is available (or the given datasets / methods / metrics; default MEFB's 20) and
+    export `results.csv`; say on stderr what was skipped or failed. `storage` stores every dataset's fused
+    images that way (default: as each dataset's benchmark stores them, `results/storage.csv`)."""
     start = time.perf_counter()
     plan = prepare(datasets, methods)
     from fusion_bench.metrics.registry import mefb_metric_names
@@ -141,10 +138,6 @@ def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,
     summary_evidence = run_jobs(rescore, workers=workers or default_workers())
     summary.failed_images += summary_evidence.failed_images
     export_results(results_root)
-    results = load_results(results_root)
-    with pd.option_context("display.max_rows", None, "display.width", 160):
-        _say("\ntiming per dataset and method (seconds recorded when each image was computed):")
-        _say(timing_table(select_runs(results)).to_string())
     _say(f"\nthis run: {summary.done} images computed, {summary.skipped} already present, "
          f"{time.perf_counter() - start:.0f} s for evaluation")
     for line in plan.skipped:
@@ -160,6 +153,4 @@ def reproduce(results_root: Path, leaderboard: Path, workers: int | None = None,
     for (method, dataset, error), images in failures.items():
         shown = ", ".join(images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
         _say(f"failed: {method} on {dataset} ({shown}): {error}")
-    pages = build_leaderboard(results_root, leaderboard)
-    _say(f"wrote {len(pages)} pages to {leaderboard}; total {time.perf_counter() - start:.0f} s")
     return summary

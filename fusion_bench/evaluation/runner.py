@@ -22,7 +22,7 @@ from tqdm import tqdm
 from fusion_bench.errors import EvaluationError
 from fusion_bench.evaluation.allocator import keep_freed_memory
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.store import read_rows, write_rows
+from fusion_bench.results.store import read_rows, write_rows
 from fusion_bench.evaluation.worker import limit_threads, run_job
 
 JobRunner = Callable[[Job], list[dict]]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from fusion_bench.errors import ImageFormatError
+from fusion_bench.data.sample import check_same_size
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.io.images import read_image, write_png
 from fusion_bench.io.storage import store_fused
@@ -44,10 +44,7 @@ def _one_line(exc: BaseException) -> str:
 
 def _read_sources(job: Job, channels: str | None) -> list[torch.Tensor]:
     images = [read_image(path, channels=channels) for path in job.sources]
-    first = images[0]
-    for image in images[1:]:
-        if image.size != first.size:
-            raise ImageFormatError(f"{image.path}: size {image.size} differs from {first.path} ({first.size})")
+    check_same_size(f"{job.dataset}/{job.image}", images)
     return [image.tensor for image in images]
 
 

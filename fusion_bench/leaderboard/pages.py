@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion_bench.evaluation.schema import PROVENANCES, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
-from fusion_bench.evaluation.store import atomic_write_text, safe_name
+from fusion_bench.io.atomic import atomic_write_text
+from fusion_bench.results.reported import reported_values
+from fusion_bench.results.schema import PROVENANCES, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
+from fusion_bench.results.store import safe_name
 from fusion_bench.leaderboard import figures
 from fusion_bench.leaderboard.comparisons import (counterpart_tables, protocol_table, read_data_file,
                                                   reproduction_table)
@@ -324,7 +326,7 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     """
     out = Path(out)
     results = select_runs(results)
-    reported = read_data_file("reported.csv")
+    reported = reported_values()
     mgdn = sorted(set(reported["our_method"]))
     pages: list[Path] = []
     files: list[Path] = []  # everything written, for MANIFEST

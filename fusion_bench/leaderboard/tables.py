@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from fusion_bench.evaluation.schema import PUBLISHED_SCORES, RUN_HERE
+from fusion_bench.results.schema import PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.metrics.registry import DOMAINS, PREFERRED_ORDER
 
 ROW_KEYS = ["method", "provenance"]

@@ -1,0 +1,84 @@
+"""`fusion-bench reproduce [--results DIR] [--out DIR] [--workers N] [--datasets D,..] [--methods M,..]
+[--metrics X,..] [--storage imwrite|lossless] [--no-wandb]`: the whole table (`make reproduce-table`).
+
+Every registered method on every available benchmark of its task, MFIFB's published outputs scored, MEFB's
+published scores imported, MGDN's reported cells also scored in the other convention and its images' EN, SD,
+SF under the other storage protocol; then a timing breakdown and the leaderboard. Fused images are stored
+as each dataset's benchmark stores them (`imwrite` for MEFB, Lytro, MFFW; `lossless` for SICE, RealMFF)
+unless --storage names one protocol for all. Data and weights come from FUSION_BENCH_DATA /
+FUSION_BENCH_WEIGHTS or the FUSION_BENCH_HOME cache (a verified download where a dataset has checksums).
+Re-running resumes: finished images are kept. The leaderboard goes to FUSION_BENCH_HOME/leaderboard unless
+--out says where (`make reproduce-table` passes `--out leaderboard`, the committed one). The results and the
+leaderboard's mean table are logged as one W&B run (offline unless WANDB_MODE says otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fusion_bench.cli.output import info
+from fusion_bench.evaluation.reproduce import DATASETS, reproduce
+from fusion_bench.io.storage import STORAGE_PROTOCOLS
+from fusion_bench.paths import home_dir, results_dir
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _names(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("reproduce", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
+    parser.add_argument("--out", type=Path,
+                        help="leaderboard folder (default FUSION_BENCH_HOME/leaderboard; the committed one: "
+                             "--out leaderboard/)")
+    parser.add_argument("--workers", type=_positive_int, help="worker processes (default: the CPU cores, at most 8)")
+    parser.add_argument("--datasets", type=_names, default=list(DATASETS),
+                        help=f"comma-separated (default {','.join(DATASETS)}; a missing one is skipped)")
+    parser.add_argument("--methods", type=_names, help="comma-separated registered methods (default: all)")
+    parser.add_argument("--metrics", type=_names, help="comma-separated metrics (default: MEFB's 20)")
+    parser.add_argument("--storage", choices=STORAGE_PROTOCOLS,
+                        help="store every dataset's fused images this way (default: as each dataset's benchmark "
+                             "stores them)")
+    parser.add_argument("--no-wandb", action="store_true", help="log nothing to W&B")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from fusion_bench.leaderboard.build import build_leaderboard
+    from fusion_bench.leaderboard.tables import select_runs, timing_table
+    from fusion_bench.results.store import load_results
+
+    results_root = args.results or results_dir()
+    out = args.out or home_dir() / "leaderboard"
+    try:
+        summary = reproduce(results_root, args.workers, args.datasets, args.methods, args.metrics, args.storage)
+    except KeyboardInterrupt:
+        info("interrupted; re-run to resume (finished images are kept)")
+        raise
+    results = load_results(results_root)
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        info("\ntiming per dataset and method (seconds recorded when each image was computed):")
+        info(timing_table(select_runs(results)).to_string())
+    pages = build_leaderboard(results_root, out)
+    info(f"wrote {len(pages)} pages to {out}")
+    if not args.no_wandb:
+        from fusion_bench.leaderboard.wandb_tables import log_results
+
+        log_results(results, args.datasets, job="reproduce",
+                    config={"datasets": args.datasets, "methods": args.methods or "all", "metrics": args.metrics
+                            or "MEFB's 20", "storage": args.storage or "each benchmark's", "results": str(results_root)})
+    if summary.failed_images:
+        info(f"{len(summary.failed_images)} images failed (listed above, recorded in the results); the leaderboard "
+             f"shows the rest")
+    return 0
