@@ -61,11 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     results_root = args.results or results_dir()
     out = args.out or home_dir() / "leaderboard"
-    try:
-        summary = reproduce(results_root, args.workers, args.datasets, args.methods, args.metrics, args.storage)
-    except KeyboardInterrupt:
-        info("interrupted; re-run to resume (finished images are kept)")
-        raise
+    summary = reproduce(results_root, args.workers, args.datasets, args.methods, args.metrics, args.storage)
     results = load_results(results_root)
     with pd.option_context("display.max_rows", None, "display.width", 160):
         info("\ntiming per dataset and method (seconds recorded when each image was computed):")
