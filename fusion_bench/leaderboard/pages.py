@@ -19,8 +19,8 @@ from fusion_bench.results.reported import reported_values
 from fusion_bench.results.schema import PROVENANCES, PUBLISHED_OUTPUTS, PUBLISHED_SCORES, RUN_HERE
 from fusion_bench.results.store import safe_name
 from fusion_bench.leaderboard import figures
-from fusion_bench.leaderboard.comparisons import (counterpart_tables, protocol_table, read_data_file,
-                                                  reproduction_table)
+from fusion_bench.leaderboard.comparisons import (counterpart_tables, matlab_agreement, matlab_agreement_by_metric,
+                                                  protocol_table, read_data_file, reproduction_table)
 from fusion_bench.leaderboard.tables import (UNIT_RANGE_METRICS, aggregate, by_mean_rank, finite_rows,
                                              leaderboard_frame, non_finite_counts, out_of_range_table, rank_basis,
                                              rank_frame, ranked_rows, ranks, select_runs, timing_table, to_markdown,
@@ -44,8 +44,10 @@ PUBLISHED_COLUMNS_NOTE = {
 
 # What each storage protocol (fusion_bench.io.storage) means, for the captions.
 STORAGE_MEANING = {
-    "imwrite": "MATLAB imwrite's defaults in the source pair's format, as MEFB stores fused images: JPEG at "
-               "quality 75 with 4:2:0 chroma subsampling for JPEG sources, lossless otherwise; published fused "
+    "imwrite": "as the benchmark stored its own fused images, in the source pair's format: JPEG for JPEG "
+               "sources, written as the benchmark's published JPEGs were (MATLAB imwrite's defaults, quality 75 "
+               "with 4:2:0 chroma subsampling, for MEFB and Lytro; the first source's own quantisation tables "
+               "and chroma sampling for MFFW: see each dataset's caption), lossless otherwise; published fused "
                "images and scores are as their benchmark stored them",
     "lossless": "PNG, the method's 8-bit output exactly",
 }
@@ -253,7 +255,7 @@ def _reproduction_lines(reproduction: pd.DataFrame, protocols: pd.DataFrame) -> 
     if len(protocols):
         lines += ["", "### MGDN's images under both storage protocols", "",
                   "EN, SD and SF of our MGDN runs with the fused images stored `imwrite` (as the benchmark stores "
-                  "them: JPEG at quality 75, 4:2:0 for JPEG sources, lossless otherwise) and `lossless` (PNG), in "
+                  "them: JPEG for JPEG sources, in the benchmark's tables, lossless otherwise) and `lossless` (PNG), in "
                   "the dataset's convention, on the images scored both ways. The paper does not say how its fused "
                   "images were stored. Where the sources are PNG or TIFF both protocols store the same lossless "
                   "image, so only JPEG-source pairs can differ.", "",
@@ -261,8 +263,39 @@ def _reproduction_lines(reproduction: pd.DataFrame, protocols: pd.DataFrame) -> 
     return lines
 
 
+def _matlab_lines(validation: pd.DataFrame | None) -> list[str]:
+    """The comparison of our scoring of MEFB's published fused images with MEFB's Matlab values, per published
+    method, from the validation values kept in the results folder (none: a line saying how to get them)."""
+    lines = ["", "### Our scoring of MEFB's published fused images vs MEFB's Matlab values", ""]
+    if validation is None or validation.empty:
+        return lines + ["No validation values in these results: `fusion-bench validate mefb-published` scores MEFB's "
+                        "published fused images present and keeps every value in the results folder."]
+    pairs = list(dict.fromkeys(validation["image"]))
+    versions = ", ".join(sorted(set(validation["code_version"]) - {""})) or "unknown"
+    agreement = matlab_agreement(validation)
+    shown = agreement.assign(**{column: agreement[column].map(lambda v: "–" if pd.isna(v) else f"{100 * v:.1f} %")
+                                for column in ("within_1e-4", "within_1e-3")},
+                             largest_rel=agreement["largest_rel"].map(lambda v: "–" if pd.isna(v) else f"{v:.2g}"))
+    shown = shown.rename(columns={"within_1e-4": "within 1e-4", "within_1e-3": "within 1e-3",
+                                  "largest_rel": "largest rel. diff.", "largest_at": "at",
+                                  "inf_nan_mismatches": "inf/NaN mismatches"})
+    return lines + [
+        f"MEFB's published fused images of the {len(pairs)} pairs present ({', '.join(pairs)}), each scored here "
+        "as published (`mefb` convention, the file as MEFB stored it) and compared with the value MEFB's Matlab "
+        "code computed on the same file (`evaluationMetrics.mat`, its columns named by the method whose images "
+        "they hold). Per published method: values compared (pairs × metrics), the share within 1e-4 and 1e-3 "
+        "relative (|ours − Matlab| / |Matlab|), the largest relative difference and where, non-finite values "
+        "that differ in kind, and values that could not be scored. The .mat keeps about five significant "
+        "digits, so about 1e-5 is agreement to its precision. From `fusion-bench validate mefb-published` "
+        f"(scoring code version {versions}).", "",
+        to_markdown(shown.set_index("method")), "",
+        "CSV: [csv/matlab_agreement.csv](csv/matlab_agreement.csv); the largest relative difference per method and "
+        "metric: [csv/matlab_agreement_by_metric.csv](csv/matlab_agreement_by_metric.csv)"]
+
+
 def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, protocols: pd.DataFrame, counterparts,
-            header: str, timing: pd.DataFrame, outside: pd.DataFrame, bounded: Sequence[str]) -> str:
+            header: str, timing: pd.DataFrame, outside: pd.DataFrame, bounded: Sequence[str],
+            validation: pd.DataFrame | None = None) -> str:
     lines = ["# fusion_bench leaderboard", "", header, "",
              "Every ranking holds rows of one convention and one storage protocol (how the fused images were "
              "stored before they were scored: `imwrite`, as the benchmark stores them, or `lossless`), because "
@@ -289,6 +322,7 @@ def _readme(sections: Sequence[Section], reproduction: pd.DataFrame, protocols: 
         if gap:
             lines += [f"Remaining gap: {gap}", ""]
     lines += ["", "CSV: [csv/counterparts.csv](csv/counterparts.csv)" if counterparts else ""]
+    lines += _matlab_lines(validation)
     lines += _range_lines(outside, bounded)
     lines += _cost_lines(timing)
     return "\n".join(lines).rstrip() + "\n"
@@ -310,7 +344,7 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
              sources: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
              notes: Mapping[str, str] | None = None, header: str = "",
              higher_is_better: Mapping[str, bool] | None = None, storages: Mapping[str, str] | None = None,
-             storage_notes: Mapping[str, str] | None = None) -> list[Path]:
+             storage_notes: Mapping[str, str] | None = None, validation: pd.DataFrame | None = None) -> list[Path]:
     """Write the leaderboard for `results` (the results table) into `out`; returns the pages written.
 
     Args:
@@ -323,6 +357,8 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
             most of its rows have). Other (convention, storage) combinations with at least two methods get
             their own section; a single method scored another way appears only in the reproduction tables.
         storage_notes: dataset → why its benchmark's protocol is what it is (in the caption).
+        validation: our values of MEFB's published fused images beside its Matlab values
+            (`fusion_bench.results.validation.load_validation`), for the comparison section; None: none.
     """
     out = Path(out)
     results = select_runs(results)
@@ -359,6 +395,11 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     if counterparts:
         merged = pd.concat([table.assign(comparison=title) for title, table, _ in counterparts])
         files.append(atomic_write_text(out / "csv" / "counterparts.csv", merged.to_csv(index=False)))
+    if validation is not None and not validation.empty:
+        files.append(atomic_write_text(out / "csv" / "matlab_agreement.csv",
+                                       matlab_agreement(validation).to_csv(index=False)))
+        files.append(atomic_write_text(out / "csv" / "matlab_agreement_by_metric.csv",
+                                       matlab_agreement_by_metric(validation).to_csv()))
     timing = timing_table(results)
     files.append(atomic_write_text(out / "csv" / "timing.csv", timing.reset_index().to_csv(index=False)))
     files.append(atomic_write_text(out / "timing.md", _timing_page(timing)))
@@ -367,7 +408,7 @@ def generate(results: pd.DataFrame, out: Path, conventions: Mapping[str, str],
     files.append(atomic_write_text(out / "csv" / "out_of_range.csv", outside.to_csv(index=False)))
     bounded = [name for name in UNIT_RANGE_METRICS if name in set(results["metric"])]
     atomic_write_text(readme, _readme(sections, reproduction, protocols, counterparts, header, timing, outside,
-                                      bounded))
+                                      bounded, validation))
     _prune_previous(out, files + pages + [readme])
     return [readme] + pages
 
