@@ -122,3 +122,36 @@ def test_validate_keeps_its_values_where_the_leaderboard_reads_them(local_data: 
     build_leaderboard(root, tmp_path / "lb")
     agreement = pd.read_csv(tmp_path / "lb" / "csv" / "matlab_agreement.csv").set_index("method")
     assert agreement["values"].tolist() == [2, 2] and (agreement["largest_rel"] <= 1e-4).all()
+
+
+@pytest.mark.realdata
+def test_reproduce_keeps_the_validation_and_scores_it_again_only_when_needed(local_data: Path, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """`keep_mefb_validation` (called by `fusion-bench reproduce`): scores the published images present once,
+    keeps the values, and scores again only for other metrics or another scoring code version."""
+    from fusion_bench.validation import kept as kept_module
+    from fusion_bench.validation import mefb_published
+    from fusion_bench.validation.mefb_published import ValidationReport, mefb_root, published_images
+
+    present = [(image.pair, image.method) for image in published_images(mefb_root())]
+    calls: list[list[str]] = []
+
+    def fake(metrics, pairs=None, methods=None, workers=1):  # scores nothing: one row per image present
+        calls.append(list(metrics))
+        rows = [(pair, method, metric, 1.0, 1.0, 0.0, "", 0.1) for pair, method in present for metric in metrics]
+        comparison = pd.DataFrame(rows, columns=list(mefb_published.COMPARISON_COLUMNS))
+        return ValidationReport(comparison, pd.DataFrame(), len(present), sorted({p for p, _ in present}),
+                                version["now"], 1.0)
+
+    version = {"now": "0.1.0+gaaaaaaa"}
+    monkeypatch.setattr(mefb_published, "validate_mefb_published", fake)
+    monkeypatch.setattr("fusion_bench.evaluation.versions.scoring_code_version", lambda: version["now"])
+    root = tmp_path / "results"
+    assert "scored" in kept_module.keep_mefb_validation(root, ["EN", "SD", "SSIM"])  # SSIM is not in the .mat
+    assert calls == [["EN", "SD"]] and len(load_validation(root)) == 2 * len(present)
+    assert "kept" in kept_module.keep_mefb_validation(root, ["SD", "EN"]) and len(calls) == 1
+    kept_module.keep_mefb_validation(root, ["EN"])  # other metrics: scored again
+    version["now"] = "0.1.0+gbbbbbbb"
+    kept_module.keep_mefb_validation(root, ["EN"])  # other scoring code: scored again
+    assert calls == [["EN", "SD"], ["EN"], ["EN"]] and set(load_validation(root)["code_version"]) == {version["now"]}
+    assert "none of the metrics" in kept_module.keep_mefb_validation(root, ["SSIM"]) and len(calls) == 3

@@ -3,7 +3,9 @@
 
 Every registered method on every available benchmark of its task, MFIFB's published outputs scored, MEFB's
 published scores imported, MGDN's reported cells also scored in the other convention and its images' EN, SD,
-SF under the other storage protocol; then a timing breakdown and the leaderboard. Fused images are stored
+SF under the other storage protocol, MEFB's published fused images scored against MEFB's Matlab values (kept in
+the results folder for the leaderboard's comparison section; scored again only for other scoring code or
+other images); then a timing breakdown and the leaderboard. Fused images are stored
 as each dataset's benchmark stores them (`imwrite` for MEFB, Lytro, MFFW; `lossless` for SICE, RealMFF)
 unless --storage names one protocol for all. Data and weights come from FUSION_BENCH_DATA /
 FUSION_BENCH_WEIGHTS or the FUSION_BENCH_HOME cache (a verified download where a dataset has checksums).
@@ -62,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     results_root = args.results or results_dir()
     out = args.out or home_dir() / "leaderboard"
     summary = reproduce(results_root, args.workers, args.datasets, args.methods, args.metrics, args.storage)
+    if "MEFB" in args.datasets:
+        from fusion_bench.evaluation.runner import default_workers
+        from fusion_bench.validation.kept import keep_mefb_validation
+
+        info(keep_mefb_validation(results_root, args.metrics, args.workers or default_workers()))
     results = load_results(results_root)
     with pd.option_context("display.max_rows", None, "display.width", 160):
         info("\ntiming per dataset and method (seconds recorded when each image was computed):")
