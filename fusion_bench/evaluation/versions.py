@@ -1,10 +1,12 @@
 """The code version of a result: the last commit that changed the code which computes it.
 
 A row fused by method M and scored by our metrics depends on M's module and the package modules it imports
-(transitively), on the metrics package, on image reading and on the evaluation worker; a published output
-scored here depends on all of that but M. Keying each row on the last commit touching exactly those files
-means that a commit to one method, to the runner, the leaderboard or the docs does not invalidate the
-results of everything else, while any change to the code that produced a row does.
+(transitively), on the metrics package, on image reading and on the evaluation worker with what it imports
+(the storage protocol, the loader's pair check `fusion_bench.data.sample`); a published output scored here
+depends on all of that but M. Keying each row on the last commit touching exactly those files means that a
+commit to one method, to the runner, the results store and schema (`fusion_bench.results`, which holds what
+rows say, not how they are computed), the leaderboard or the docs does not invalidate the results of
+everything else, while any change to the code that produced a row does.
 
 The import graph is read from the source (`ast`), following `import fusion_bench...` and
 `from fusion_bench... import ...` statements anywhere in a module (including imports inside functions),
