@@ -1,8 +1,8 @@
-"""Shared by the metric reference tests: the images behind shared/reference/metrics and their Octave values."""
+"""Shared by the metric reference tests: the images behind shared/reference/metrics, and the precision of their
+Octave values."""
 
 from __future__ import annotations
 
-import csv
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -21,17 +21,6 @@ def reference_images(reference: Path, data: Path, image: str) -> tuple[tuple[tor
     folder = data / "MEFB" / "input" / image
     sources = tuple(read_image(sorted(folder.glob(f"{image}_{side}.*"))[0]).tensor for side in "AB")
     return sources, read_image(reference / "metrics" / "mefb_fused" / f"{image}.png").tensor
-
-
-@lru_cache(maxsize=None)
-def octave_values(reference: Path) -> dict[tuple[str, str], float]:
-    """{(image, MEFB metric name): value} from lytro_octave.csv and mefb_octave.csv."""
-    values = {}
-    for filename in ("lytro_octave.csv", "mefb_octave.csv"):
-        with open(reference / "metrics" / filename, newline="") as handle:
-            for row in csv.DictReader(handle):
-                values[(row["image"], row["metric"])] = float(row["value"])
-    return values
 
 
 def printed_unit(expected: float) -> float:

@@ -3,9 +3,9 @@ Octave): every row of lytro_octave.csv, mefb_octave.csv and gray_convention.csv,
 the one the CPU runs (compiled loops where there are some) and the torch form a GPU runs (`torch_forms.py`
 makes the CPU take it), so a GPU user gets the same numbers.
 
-FMI, QC and QY are not here: FMI has no Octave value, and QC and QY are being matched to MEFB's Matlab values
-instead of Octave's (their Octave checks are in test_metrics_structure.py, their torch forms are checked
-against the CPU forms in test_metrics_torch_forms.py).
+FMI, QC and QY are not here: FMI has no Octave value, and QC and QY follow Matlab's filter2, not Octave's, so
+they are checked against MEFB's Matlab values (test_metrics_qc_qy_matlab.py); the torch forms of the three are
+checked against their CPU forms in test_metrics_torch_forms.py.
 
 Tolerance: one unit in the 10th significant digit, the last one the references print. Measured (both forms
 alike): every row of the 17 metrics is within 0.55 of that unit (0.545 for QP on disney1, ≤ 0.495 for the
