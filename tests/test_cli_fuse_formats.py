@@ -1,5 +1,5 @@
 """`fusion-bench fuse --out` writes the format its suffix names (issue 18 item 7: `.jpg` used to get PNG
-bytes): `.jpg` as the `imwrite` storage protocol writes JPEG (quality 75, 4:2:0), `.tif` a lossless TIFF,
+bytes): `.jpg` as MATLAB imwrite writes JPEG by default (quality 75, 4:2:0), `.tif` a lossless TIFF,
 `.png` PNG; any other suffix is refused with one `error:` line before any work."""
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 [--tile T] [--bit-depth 8|16]`.
 
 The output's suffix chooses its format: `.png` (8 or 16 bits), `.jpg`/`.jpeg` (8 bits, written as MATLAB
-imwrite writes JPEG by default and the `imwrite` storage protocol stores it: quality 75, 4:2:0), `.tif`/`.tiff`
-(8 or 16 bits, lossless Deflate); any other suffix is refused before fusing."""
+imwrite writes JPEG by default and the `imwrite` storage protocol stores MEFB's and Lytro's: quality 75, 4:2:0),
+`.tif`/`.tiff` (8 or 16 bits, lossless Deflate); any other suffix is refused before fusing."""
 
 from __future__ import annotations
 
