@@ -12,9 +12,9 @@ from pathlib import Path
 
 from fusion_bench.cli.output import info
 from fusion_bench.data.sample import check_same_size
-from fusion_bench.errors import UsageProblem
+from fusion_bench.errors import ImageFormatError, UsageProblem
 from fusion_bench.io.images import read_image
-from fusion_bench.io.storage import JPEG_SUFFIXES, WRITABLE_SUFFIXES, write_image
+from fusion_bench.io.storage import check_writable, write_image
 from fusion_bench.models.registry import create_method, get_method_info
 
 
@@ -35,14 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_output(path: Path, bit_depth: int) -> None:
     """Refuse an output that cannot be written as asked before any work is done."""
-    suffix = path.suffix.lower()
-    if path.is_dir():
-        raise UsageProblem(f"--out {path}: is a directory; give a file name")
-    if suffix not in WRITABLE_SUFFIXES:
-        found = f"suffix {path.suffix!r}" if suffix else "no suffix"
-        raise UsageProblem(f"--out {path}: {found}; name the output {', '.join(WRITABLE_SUFFIXES)}")
-    if suffix in JPEG_SUFFIXES and bit_depth != 8:
-        raise UsageProblem(f"--out {path}: JPEG stores 8 bits per sample; use .png or .tif for --bit-depth 16")
+    try:
+        check_writable(path, bit_depth)
+    except ImageFormatError as exc:
+        raise UsageProblem(f"--out {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from fusion_bench.data.sample import PairRecord
@@ -33,6 +33,28 @@ def raise_problems(problems: Sequence[str], records: Sequence[PairRecord], unpai
     everything, so that one pass reports every problem."""
     if problems:
         raise LayoutError(problems, records, unpaired)
+
+
+def discover_pairs(names: Iterable[str], find_side: Callable[[str, str], Path]) -> list[PairRecord]:
+    """The pairs `names` in order, each side found by `find_side(name, "A" or "B")`, which raises
+    `DatasetError` naming what is wrong. Every problem of every pair is collected first and raised once
+    (`raise_problems`), with the complete pairs and the files left without their partner."""
+    records: list[PairRecord] = []
+    problems: list[str] = []
+    unpaired: list[Path] = []
+    for name in names:
+        sides = []
+        for side in ("A", "B"):
+            try:
+                sides.append(find_side(name, side))
+            except DatasetError as exc:
+                problems.append(str(exc))
+        if len(sides) == 2:
+            records.append(PairRecord(name, (sides[0], sides[1])))
+        else:
+            unpaired += sides
+    raise_problems(list(dict.fromkeys(problems)), records, unpaired)  # a missing folder is one problem
+    return records
 
 
 def natural_key(text: str) -> list:

@@ -16,17 +16,16 @@ never taken as the pair: only a file whose stem equals `<Name>_A` / `<Name>_B` i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fusion_bench.data.layout import raise_problems, require_dir
+from fusion_bench.data.layout import discover_pairs, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 from fusion_bench.io.images import SUPPORTED_SUFFIXES
@@ -86,25 +85,7 @@ def discover(root: Path) -> list[PairRecord]:
     root = require_dir(Path(root), "MEFB root")
     input_dir = require_dir(root / "input", "MEFB input/")
     names, _, _ = read_information(root)
-    records, problems, unpaired = [], [], []
-    for name in names:
-        try:
-            folder = _find_folder(input_dir, name)
-        except DatasetError as exc:
-            problems.append(str(exc))
-            continue
-        sides = []
-        for side in ("A", "B"):
-            try:
-                sides.append(_find_side(folder, name, side))
-            except DatasetError as exc:
-                problems.append(str(exc))
-        if len(sides) == 2:
-            records.append(PairRecord(name, tuple(sides)))
-        else:
-            unpaired += sides
-    raise_problems(problems, records, unpaired)
-    return records
+    return discover_pairs(names, lambda name, side: _find_side(_find_folder(input_dir, name), name, side))
 
 
 def published_fused_name(file: str, pairs: Iterable[str], methods: Iterable[str]) -> tuple[str, str]:

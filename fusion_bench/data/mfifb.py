@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from fusion_bench.data.layout import natural_key, raise_problems, require_dir
+from fusion_bench.data.layout import discover_pairs, natural_key, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError
 from fusion_bench.io.images import SUPPORTED_SUFFIXES
@@ -57,20 +57,7 @@ def discover(root: Path, sets: Sequence[str] | None = None) -> list[PairRecord]:
         LayoutError: pair files missing or doubled (every one named; the complete pairs attached).
     """
     input_dir = Path(root) / "input"
-    records, problems, unpaired = [], [], []
-    for name in pair_names(root, sets):
-        sides = []
-        for side in ("A", "B"):
-            try:
-                sides.append(_side(input_dir / name, side))
-            except DatasetError as exc:
-                problems.append(str(exc))
-        if len(sides) == 2:
-            records.append(PairRecord(name, tuple(sides)))
-        else:
-            unpaired += sides
-    raise_problems(problems, records, unpaired)
-    return records
+    return discover_pairs(pair_names(root, sets), lambda name, side: _side(input_dir / name, side))
 
 
 def iter_published_fused(root: Path, sets: Sequence[str] = ("lytro", "mffw")) -> Iterator[tuple[str, str, Path]]:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,10 +21,10 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from fusion_bench.data import folder
+from fusion_bench.data.file_cache import FileValueCache
 from fusion_bench.data.layout import LayoutError, image_files, natural_key, raise_problems, require_dir
 from fusion_bench.data.sample import PairRecord
 from fusion_bench.errors import DatasetError, ImageReadError
-from fusion_bench.io.atomic import atomic_write_text
 from fusion_bench.paths import home_dir
 
 PARTS = ("Dataset_Part1", "Dataset_Part2")
@@ -46,7 +45,7 @@ def discover(root: Path, parts: Sequence[str] | None = None) -> list[PairRecord]
                                f"({' / '.join(PARTS)} folders)")
         return folder.discover(root, sources=("under", "over"), target=None)
     chosen = [part for part in PARTS if (root / part).is_dir()] if parts is None else list(parts)
-    luminance = LuminanceCache(home_dir() / "cache" / "sice-luminance.json")
+    luminance = FileValueCache(home_dir() / "cache" / "sice-luminance.json", mean_luminance)
     records, problems, unpaired = [], [], []
     try:
         for part in chosen:
@@ -69,7 +68,7 @@ def _label_dir(part_dir: Path) -> Path:
     return matches[0]
 
 
-def _discover_part(part_dir: Path, luminance: LuminanceCache) -> list[PairRecord]:
+def _discover_part(part_dir: Path, luminance: FileValueCache) -> list[PairRecord]:
     label_dir = _label_dir(part_dir)
     labels = {p.stem: p for p in image_files(label_dir)}
     sequences = sorted((p for p in part_dir.iterdir() if p.is_dir() and p != label_dir
@@ -112,38 +111,3 @@ def mean_luminance(path: Path) -> float:
             return float(np.asarray(grey, dtype=np.float64).mean())
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{path}: unreadable or truncated image ({exc})") from exc
-
-
-class LuminanceCache:
-    """`mean_luminance` per frame, kept in a JSON file keyed by absolute path with the file's size and
-    modification time: ranking the ~4000 frames of the release (up to 6000×4000) takes tens of minutes, so
-    it is done once, not at every start."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.changed = False
-        try:
-            self.values: dict[str, list] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.values = {}
-
-    def get(self, frame: Path) -> float:
-        stat = frame.stat()
-        key = str(frame.resolve())
-        stored = self.values.get(key)
-        if stored is not None and stored[:2] == [stat.st_size, stat.st_mtime_ns]:
-            return float(stored[2])
-        value = mean_luminance(frame)
-        self.values[key] = [stat.st_size, stat.st_mtime_ns, value]
-        self.changed = True
-        return value
-
-    def save(self) -> None:
-        """Write the values back (atomically). A cache that cannot be written only costs time next run."""
-        if not self.changed:
-            return
-        try:
-            atomic_write_text(self.path, json.dumps(self.values), fsync=False)
-        except OSError:
-            return
-        self.changed = False

@@ -165,14 +165,13 @@ def store_fused(image: torch.Tensor, path: str | Path, protocol: str, tables_of:
                            f"{'PNG or JPEG' if protocol == IMWRITE else 'PNG'}, not {path.suffix!r}")
 
 
-def write_image(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Path:
-    """Write (1, C, H, W) or (C, H, W) in [0, 1] in the format of `path`'s suffix: `.png` (8 or 16 bits),
-    `.jpg`/`.jpeg` (8 bits, `imwrite`'s JPEG: quality 75, 4:2:0), `.tif`/`.tiff` (8 or 16 bits, Deflate).
+def check_writable(path: Path, bit_depth: int = 8) -> None:
+    """Refuse, before any work, an output `write_image` cannot write as asked.
 
     Raises:
-        ImageFormatError: another suffix, a 16-bit JPEG, or a directory at `path`.
+        ImageFormatError: another suffix than `WRITABLE_SUFFIXES`, a bit depth other than 8 or 16, a 16-bit
+            JPEG, or a directory at `path`.
     """
-    path = Path(path)
     suffix = path.suffix.lower()
     if path.is_dir():
         raise ImageFormatError(f"{path}: is a directory; give a file name")
@@ -181,11 +180,23 @@ def write_image(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Pa
         raise ImageFormatError(f"{path}: {found}; name the output {', '.join(WRITABLE_SUFFIXES)}")
     if bit_depth not in (8, 16):
         raise ImageFormatError(f"{path}: bit depth must be 8 or 16, got {bit_depth}")
+    if suffix in JPEG_SUFFIXES and bit_depth != 8:
+        raise ImageFormatError(f"{path}: JPEG stores 8 bits per sample; use .png or .tif for 16 bits")
+
+
+def write_image(image: torch.Tensor, path: str | Path, bit_depth: int = 8) -> Path:
+    """Write (1, C, H, W) or (C, H, W) in [0, 1] in the format of `path`'s suffix: `.png` (8 or 16 bits),
+    `.jpg`/`.jpeg` (8 bits, `imwrite`'s JPEG: quality 75, 4:2:0), `.tif`/`.tiff` (8 or 16 bits, Deflate).
+
+    Raises:
+        ImageFormatError: what `check_writable` refuses.
+    """
+    path = Path(path)
+    check_writable(path, bit_depth)
+    suffix = path.suffix.lower()
     if suffix == ".png":
         return write_png(image, path, bit_depth=bit_depth)
     if suffix in JPEG_SUFFIXES:
-        if bit_depth != 8:
-            raise ImageFormatError(f"{path}: JPEG stores 8 bits per sample; use .png or .tif for 16 bits")
         return write_jpeg(to_uint8(image), path)
     if bit_depth == 8:
         return write_tiff(to_uint8(image), path)
