@@ -92,8 +92,19 @@ def test_sweep_runs_two_trials_and_records_them(tmp_path: Path, monkeypatch: pyt
 
 
 def test_load_sweep_rejects_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match=f"sweep file {tmp_path / 'none.yaml'}: no such file"):
         load_sweep(tmp_path / "none.yaml")
+
+
+def test_sweep_and_train_say_a_directory_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from fusion_bench.cli.main import main
+
+    with pytest.raises(ConfigError, match=f"sweep file {tmp_path}: is a directory, not a file"):
+        load_sweep(tmp_path)
+    assert main(["train", str(tmp_path)]) == 1
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("error:") and f"{tmp_path}: is a directory, not a file" in line
+    assert "no such file" not in line
 
 
 def _sweep_file(tmp_path: Path, **changes: object) -> Path:

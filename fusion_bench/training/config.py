@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from fusion_bench.errors import ConfigError
+from fusion_bench.io.files import file_problem
 from fusion_bench.losses.composite import LossConfig
 from fusion_bench.training.module import OptimConfig
 from fusion_bench.training.synthetic_exposure import SyntheticExposureConfig
@@ -111,8 +112,9 @@ class Experiment:
 
 
 def _load_yaml(path: Path, what: str) -> DictConfig:
-    if not path.is_file():
-        raise ConfigError(f"{what}: no such file {path}")
+    problem = file_problem(path)
+    if problem:
+        raise ConfigError(f"{what} {path}: {problem}")
     try:
         loaded = OmegaConf.load(path)
     except Exception as exc:  # OmegaConf's, PyYAML's parser errors (not ValueErrors), OSError

@@ -43,6 +43,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from fusion_bench.errors import ConfigError, FusionBenchError
+from fusion_bench.io.files import file_problem
 from fusion_bench.paths import home_dir
 
 TOP_LEVEL = {"program", "method", "parameters", "metric", "early_terminate", "command", "name", "description",
@@ -148,8 +149,9 @@ def check_sweep(sweep: dict[str, Any]) -> None:
 
 def load_sweep(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file {path} does not exist")
+    problem = file_problem(path)
+    if problem:
+        raise ConfigError(f"sweep file {path}: {problem}")
     try:
         sweep = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as exc:
@@ -181,8 +183,9 @@ def parse_command(sweep: dict[str, Any], base: Path) -> TrainCommand:
     fixed = tuple(command[position + 2:])
     if not experiment.is_absolute():
         experiment = base / experiment
-    if not experiment.is_file():
-        raise _error("command", f"experiment file {experiment} does not exist")
+    problem = file_problem(experiment)
+    if problem:
+        raise _error("command", f"experiment file {experiment}: {problem}")
     return TrainCommand(experiment, fixed)
 
 
