@@ -90,14 +90,16 @@ def test_errors_are_one_line_naming_the_file_or_argument_and_the_problem(tmp_pat
     code, err = _error(capsys, "--a", rgb, "--b", truncated, "--fused", rgb)
     assert code == 1 and err.count("\n") == 1
     assert err.startswith(f"error: {truncated}: unreadable or truncated image (")
-    # the sizes and channels of images that were read: the message names the metric, which image and the problem
+    # the sizes and channels of images that were read: the message names the files and the problem
     assert _error(capsys, "--a", rgb, "--b", rgb, "--fused", grey, "--metrics", "EN") == (
-        1, "error: EN: the fused image is grey but the sources are RGB; fuse in RGB or convert the sources to grey\n")
+        1, f"error: EN: the fused image is grey but the sources are RGB; fuse in RGB or convert the sources to grey "
+           f"(sources {rgb}, {rgb}; fused {grey})\n")
     assert _error(capsys, "--a", rgb, "--b", rgb, "--fused", small, "--metrics", "EN") == (
-        1, "error: EN: source 0 image has shape (1, 3, 50, 50), the fused image (1, 3, 8, 16); batch size and H×W "
-           "must match\n")
+        1, f"error: metrics: {rgb} is 50x50 but {small} is 8x16 (H x W); the images of a pair must have the same "
+           f"size\n")
     assert _error(capsys, "--a", small, "--b", small, "--fused", small, "--metrics", "EN,MEF-SSIM") == (
-        1, "error: images of 16x8 px are too small for MEF-SSIM (at least 44x44); leave it out with --metrics\n")
+        1, f"error: images of 16x8 px are too small for MEF-SSIM (at least 44x44); leave it out with --metrics "
+           f"(sources {small}, {small}; fused {small})\n")
     code, err = _error(capsys, "--a", rgb, "--b", rgb, "--fused", rgb, "--metrics", "XX")
     assert code == 1 and err.count("\n") == 1
     assert err.startswith("error: unknown metric 'XX'; known metrics: EN, SF, SD,")

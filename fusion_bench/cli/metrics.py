@@ -16,7 +16,8 @@ import math
 from pathlib import Path
 
 from fusion_bench.cli.output import print_json
-from fusion_bench.errors import UsageProblem
+from fusion_bench.data.sample import check_same_size
+from fusion_bench.errors import ImageFormatError, UsageProblem
 from fusion_bench.io.images import read_image
 from fusion_bench.metrics.registry import (CONVENTIONS, NAN_REASON, compute_metrics, format_range, get_metric,
                                            mefb_metric_names, metric_domain, outside_range)
@@ -39,9 +40,13 @@ def run(args: argparse.Namespace) -> int:
     if not names:
         raise UsageProblem("--metrics: no metric names given")
     specs = [get_metric(name) for name in names]
-    sources = [read_image(args.a).tensor, read_image(args.b).tensor]
-    fused = read_image(args.fused).tensor
-    values = compute_metrics(sources, fused, [spec.name for spec in specs], convention=args.convention)
+    loaded = [read_image(args.a), read_image(args.b), read_image(args.fused)]
+    check_same_size("metrics", loaded)
+    sources, fused = [loaded[0].tensor, loaded[1].tensor], loaded[2].tensor
+    try:
+        values = compute_metrics(sources, fused, [spec.name for spec in specs], convention=args.convention)
+    except ImageFormatError as exc:  # the message says which image; the files are named here
+        raise ImageFormatError(f"{exc} (sources {args.a}, {args.b}; fused {args.fused})") from exc
     scores = {name: float(value[0]) for name, value in values.items()}
     notes = {name: note for name, note in ((name, _note(name, value)) for name, value in scores.items()) if note}
     if args.json:
