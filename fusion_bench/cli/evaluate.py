@@ -1,6 +1,8 @@
 """`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--out DIR] [--metrics ...] [--convention C]
-[--storage imwrite|lossless] [--force] [--shard i/n] [--workers N] [--published] [--no-wandb] [--json]`: fuse,
-store the fused image as the storage protocol says, score the stored file, append per-image rows; resumes.
+[--storage imwrite|lossless] [--force] [--accelerator A] [--devices N] [--num-nodes M] [--published]
+[--no-wandb] [--json]`: fuse, store the fused image as the storage protocol says, score the stored file, write
+per-image rows; resumes. Runs as a Lightning prediction loop: on the CPU each device is a process (default:
+one per core), on GPUs fusing runs on each GPU; under `torchrun` or `srun` the ranks come from the launcher.
 Then the results of the datasets evaluated are logged as one W&B run (offline unless WANDB_MODE says
 otherwise): a table per dataset with every metric and a thumbnail, and the leaderboard's mean table."""
 
@@ -10,10 +12,8 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import info, print_json
-from fusion_bench.errors import UsageProblem
 from fusion_bench.evaluation.evaluate import evaluate
-from fusion_bench.evaluation.jobs import parse_shard
-from fusion_bench.evaluation.runner import default_workers
+from fusion_bench.evaluation.runner import Devices
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.paths import results_dir
@@ -35,9 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "lossless otherwise) or 'lossless' (PNG); default: each dataset's benchmark protocol "
                              "(imwrite for MEFB, Lytro, MFFW, MFIFB; lossless for the others)")
     parser.add_argument("--force", action="store_true", help="recompute results that are already present")
-    parser.add_argument("--shard", default="1/1", help="i/n: run only this share of the work (default 1/1)")
-    parser.add_argument("--workers", type=int, default=default_workers(),
-                        help="worker processes, one torch thread each (default: the CPU cores)")
+    add_device_options(parser)
     parser.add_argument("--published", action="store_true",
                         help="also score published fused images (MFIFB on Lytro/MFFW) and import MEFB's scores")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -46,23 +44,48 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _devices(text: str) -> int | str:
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need 'auto' or a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def add_device_options(parser: argparse.ArgumentParser) -> None:
+    """--accelerator, --devices, --num-nodes: Lightning's, for `evaluate` and `reproduce`."""
+    parser.add_argument("--accelerator", default="auto", choices=("auto", "cpu", "cuda", "gpu", "mps"),
+                        help="Lightning accelerator (default auto: the GPUs if any, else the CPU)")
+    parser.add_argument("--devices", type=_devices,
+                        help="devices per node: on the CPU, processes sharing the cores (default: one per core, at "
+                             "most 8); on GPUs, how many (default: all); 'auto' lets Lightning choose")
+    parser.add_argument("--num-nodes", type=_count, default=1,
+                        help="machines of the run (default 1), each started by torchrun or srun")
+
+
+def device_choice(args: argparse.Namespace) -> Devices:
+    return Devices(args.accelerator, args.devices, args.num_nodes)
+
+
 def _split(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        shard = parse_shard(args.shard)
-    except ValueError as exc:
-        raise UsageProblem(str(exc)) from exc
-    if args.workers < 1:
-        raise UsageProblem(f"--workers {args.workers}: need at least 1")
     methods = [m.name for m in list_methods()] if args.methods == "all" else _split(args.methods)
     out = args.out or results_dir()
     datasets = _split(args.datasets)
     report = evaluate(methods, datasets, out, _split(args.metrics) if args.metrics else None,
-                      args.convention, args.force, shard, args.workers, args.published,
+                      args.convention, args.force, device_choice(args), args.published,
                       progress=not args.no_progress and not args.json, storage=args.storage)
+    if not report.summary.main_process:
+        return 0
     if not args.no_wandb:
         from fusion_bench.leaderboard.wandb_tables import log_results
         from fusion_bench.results.store import load_results
@@ -70,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         log_results(load_results(out), datasets, job="evaluate",
                     config={"methods": methods, "datasets": datasets, "metrics": args.metrics or "MEFB's 20",
                             "convention": args.convention or "each dataset's", "storage": args.storage
-                            or "each benchmark's", "shard": args.shard, "results": str(out)})
+                            or "each benchmark's", "results": str(out)})
     summary = report.summary
     payload = {
         "out": str(out), "planned": report.planned, "computed": summary.done, "already_present": summary.skipped,

@@ -1,5 +1,5 @@
-"""`fusion-bench reproduce [--results DIR] [--out DIR] [--workers N] [--datasets D,..] [--methods M,..]
-[--metrics X,..] [--storage imwrite|lossless] [--no-wandb]`: the whole table (`make reproduce-table`).
+"""`fusion-bench reproduce [--results DIR] [--out DIR] [--accelerator A] [--devices N] [--num-nodes M]
+[--datasets D,..] [--methods M,..] [--metrics X,..] [--storage imwrite|lossless] [--no-wandb]`: the whole table (`make reproduce-table`).
 
 Every registered method on every available benchmark of its task, MFIFB's published outputs scored, MEFB's
 published scores imported, MGDN's reported cells also scored in the other convention and its images' EN, SD,
@@ -19,16 +19,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fusion_bench.cli.evaluate import add_device_options, device_choice
 from fusion_bench.cli.output import info
 from fusion_bench.evaluation.reproduce import DATASETS, reproduce
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.paths import home_dir, results_dir
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
 
 
 def _names(text: str) -> list[str]:
@@ -42,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path,
                         help="leaderboard folder (default FUSION_BENCH_HOME/leaderboard; the committed one: "
                              "--out leaderboard/)")
-    parser.add_argument("--workers", type=_positive_int, help="worker processes (default: the CPU cores, at most 8)")
+    add_device_options(parser)
     parser.add_argument("--datasets", type=_names, default=list(DATASETS),
                         help=f"comma-separated (default {','.join(DATASETS)}; a missing one is skipped)")
     parser.add_argument("--methods", type=_names, help="comma-separated registered methods (default: all)")
@@ -63,12 +58,17 @@ def run(args: argparse.Namespace) -> int:
 
     results_root = args.results or results_dir()
     out = args.out or home_dir() / "leaderboard"
-    summary = reproduce(results_root, args.workers, args.datasets, args.methods, args.metrics, args.storage)
+    where = device_choice(args)
+    summary = reproduce(results_root, where, args.datasets, args.methods, args.metrics, args.storage)
+    if not summary.main_process:
+        return 0
     if "MEFB" in args.datasets:
-        from fusion_bench.evaluation.runner import default_workers
+        from fusion_bench.evaluation.runner import default_processes, on_cpu
         from fusion_bench.validation.kept import keep_mefb_validation
 
-        info(keep_mefb_validation(results_root, args.metrics, args.workers or default_workers()))
+        cpu_count = isinstance(where.devices, int) and on_cpu(where.accelerator)
+        processes = where.devices if cpu_count else default_processes()
+        info(keep_mefb_validation(results_root, args.metrics, processes))
     results = load_results(results_root)
     with pd.option_context("display.max_rows", None, "display.width", 160):
         info("\ntiming per dataset and method (seconds recorded when each image was computed):")

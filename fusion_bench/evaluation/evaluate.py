@@ -1,5 +1,6 @@
 """`fusion-bench evaluate` as a function: build the jobs for (methods × datasets) and for the published
-outputs, shard them, run them, import published scores, export the merged table.
+outputs, run them on Lightning's devices and nodes (`runner.run_jobs`), import published scores, export the
+merged table.
 
 Datasets come from `fusion_bench.data` (catalogue name → `FusionDataset` of `PairRecord`s); the task of a
 dataset decides which methods apply to it; its convention and its benchmark's storage protocol
@@ -14,10 +15,10 @@ from pathlib import Path
 
 from fusion_bench.errors import DatasetError, UsageProblem
 from fusion_bench.results.conventions import dataset_convention, dataset_storage
-from fusion_bench.evaluation.jobs import Job, select_shard
+from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
 from fusion_bench.evaluation.published import MFIFB_OUTPUTS_SOURCE, import_mefb_scores
-from fusion_bench.evaluation.runner import RunSummary, run_jobs
+from fusion_bench.evaluation.runner import Devices, RunSummary, run_jobs
 from fusion_bench.results.store import export_results
 from fusion_bench.models.registry import get_method_info
 
@@ -106,12 +107,12 @@ def pair_major(jobs: Sequence[Job], pairs: Sequence[Pair]) -> list[Job]:
 
 
 def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics: Sequence[str] | None = None,
-             convention: str | None = None, force: bool = False, shard: tuple[int, int] = (1, 1),
-             workers: int = 1, published: bool = False, progress: bool = True,
-             storage: str | None = None) -> EvaluationReport:
-    """Run and score; rows go to `out` (see `fusion_bench.results.store`). `storage` (default: each
-    dataset's benchmark protocol) says how fused images are stored before they are scored. Returns what
-    was done."""
+             convention: str | None = None, force: bool = False, where: Devices = Devices(devices=1),
+             published: bool = False, progress: bool = True, storage: str | None = None) -> EvaluationReport:
+    """Run and score on `where`'s devices and nodes; rows go to `out` (see `fusion_bench.results.store`).
+    `storage` (default: each dataset's benchmark protocol) says how fused images are stored before they are
+    scored. Returns what was done (on ranks other than 0, only that they are not the main process:
+    `report.summary.main_process`)."""
     from fusion_bench.metrics.registry import get_metric, mefb_metric_names
 
     names = [get_metric(name).name for name in metrics] if metrics else mefb_metric_names()
@@ -119,10 +120,11 @@ def evaluate(methods: Sequence[str], datasets: Sequence[str], out: Path, metrics
         raise UsageProblem("no metrics to compute: none are registered (fusion_bench.metrics)")
     views = [open_dataset(name) for name in datasets]
     jobs, skipped = plan_jobs(methods, views, names, out, convention, published, storage)
-    mine = select_shard(jobs, *shard)
-    summary = run_jobs(mine, workers=workers, force=force, progress=progress)
-    report = EvaluationReport(summary=summary, planned=len(mine), skipped_methods=skipped)
-    if published and shard[0] == 1:  # one shard imports, so shards do not race on the same file
+    summary = run_jobs(jobs, where, force=force, progress=progress)
+    report = EvaluationReport(summary=summary, planned=len(jobs), skipped_methods=skipped)
+    if not summary.main_process:
+        return report
+    if published:
         report.imported += [import_mefb_scores(view.root, out, force) for view in views if view.name == "MEFB"]
     export_results(out)
     return report

@@ -1,5 +1,4 @@
-"""What one evaluation does, as data: a `Job` is one image of one method on one dataset, and sharding
-splits a list of jobs deterministically.
+"""What one evaluation does, as data: a `Job` is one image of one method on one dataset.
 
 A job either fuses the sources with a registered method, stores the fused image under its storage
 protocol and scores the stored file, or (for published fused images, and for a method's images scored
@@ -8,8 +7,6 @@ again in another convention or protocol) only scores an existing or derived file
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -62,27 +59,3 @@ class Job:
     def key(self) -> str:
         """Identity of the work item, independent of how the job list was built."""
         return f"{self.method}\x1f{self.dataset}\x1f{self.image}\x1f{self.convention}\x1f{self.storage}"
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """"i/n" → (i, n) with 1 ≤ i ≤ n (1-based, as users count shards)."""
-    try:
-        index_text, count_text = text.split("/")
-        index, count = int(index_text), int(count_text)
-    except ValueError as exc:
-        raise ValueError(f"shard {text!r}: expected i/n, e.g. 1/4") from exc
-    if count < 1 or not 1 <= index <= count:
-        raise ValueError(f"shard {text!r}: need 1 <= i <= n")
-    return index, count
-
-
-def shard_of(job: Job, count: int) -> int:
-    """1-based shard of a job: a stable hash of its key, so every process agrees without coordination
-    even if their job lists were built in a different order."""
-    digest = hashlib.sha256(job.key.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % count + 1
-
-
-def select_shard(jobs: Sequence[Job], index: int, count: int) -> list[Job]:
-    """The jobs of shard `index` of `count`; the shards partition `jobs` (each job in exactly one)."""
-    return [job for job in jobs if shard_of(job, count) == index]

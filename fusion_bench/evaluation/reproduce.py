@@ -24,7 +24,7 @@ from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_job
 from fusion_bench.evaluation.jobs import Job
 from fusion_bench.evaluation.plan import rescoring_jobs
 from fusion_bench.evaluation.published import import_mefb_scores
-from fusion_bench.evaluation.runner import RunSummary, default_workers, run_jobs
+from fusion_bench.evaluation.runner import Devices, RunSummary, run_jobs
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
@@ -112,12 +112,14 @@ def _by_method_and_dataset(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
     return groups
 
 
-def reproduce(results_root: Path, workers: int | None = None, datasets: Sequence[str] = DATASETS,
+def reproduce(results_root: Path, where: Devices = Devices(), datasets: Sequence[str] = DATASETS,
               methods: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
               storage: str | None = None) -> RunSummary:
     """Run everything that is available (or the given datasets / methods / metrics; default MEFB's 20) and
     export `results.csv`; say on stderr what was skipped or failed. `storage` stores every dataset's fused
-    images that way (default: as each dataset's benchmark stores them, `results/storage.csv`)."""
+    images that way (default: as each dataset's benchmark stores them, `results/storage.csv`). `where`: the
+    devices and nodes (default: a process per CPU core, or every GPU). On ranks other than 0 the summary
+    says `main_process=False` and nothing else is done."""
     start = time.perf_counter()
     plan = prepare(datasets, methods)
     from fusion_bench.metrics.registry import mefb_metric_names
@@ -126,17 +128,17 @@ def reproduce(results_root: Path, workers: int | None = None, datasets: Sequence
                                   published=True, storage=storage)
     protocols = ", ".join(f"{view.name} {storage or view.storage}" for view in plan.views)
     _say(f"reproduce: {len(plan.views)} datasets ({protocols}), "
-         f"{len(plan.methods)} methods, {len(jobs)} images to have scored; results in {results_root}")
+         f"{len(plan.methods)} methods, {len(jobs)} images to have scored (and MGDN's reported cells in the other "
+         f"convention, its images' EN, SD, SF under the other storage protocol: evidence for the convention and "
+         f"protocol used); results in {results_root}")
     # Published scores first: a few seconds, and a run stopped during the long evaluation keeps them.
     for view in plan.views:
         if view.name == "MEFB":
             import_mefb_scores(view.root, results_root)
-    summary = run_jobs(jobs, workers=workers or default_workers())
-    _say("scoring MGDN's reported cells in the other convention, and its images' EN, SD, SF under the other "
-         "storage protocol (evidence for the convention and protocol used)")
-    rescore = evidence_jobs(jobs, results_root)
-    summary_evidence = run_jobs(rescore, workers=workers or default_workers())
-    summary.failed_images += summary_evidence.failed_images
+    # MGDN's extra scorings follow each pair's main jobs in the same item: they read the images those wrote.
+    summary = run_jobs(jobs + evidence_jobs(jobs, results_root), where)
+    if not summary.main_process:
+        return summary
     export_results(results_root)
     _say(f"\nthis run: {summary.done} images computed, {summary.skipped} already present, "
          f"{time.perf_counter() - start:.0f} s for evaluation")

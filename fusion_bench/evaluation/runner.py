@@ -1,36 +1,46 @@
-"""Run a list of jobs: skip the ones already done, execute the rest in a worker pool, write each image's
-rows atomically as soon as it finishes, show a progress bar with ETA.
+"""Run a list of jobs: skip the ones already done, run the rest as a Lightning prediction loop
+(`loop.EvaluationModule` over `items.ItemData`) on the devices and nodes asked for, each item's rows
+written atomically as soon as it finishes (`loop.ResultsWriter`).
 
-A crash or Ctrl-C loses at most the images in flight (one per worker); a re-run picks up the rest.
-With several workers, each takes whole pairs (`PairScheduler`), so what the metrics compute from a pair's
-sources is computed by one process only.
+Every rank plans the same work (`pending`, before the Trainer starts; the planner reads only the results
+store, which no rank writes before all have joined), takes its share of the items (`items.RankSampler`:
+whole pairs, none repeated) and writes its own rows. A crash or Ctrl-C loses at most the items in flight
+(one pair per rank); a re-run picks up the rest. After the loop, the main process (rank 0) reads what the
+run stored back from the store for its summary; the other ranks have nothing more to do.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
-from fusion_bench.errors import EvaluationError
-from fusion_bench.evaluation.allocator import keep_freed_memory
+from fusion_bench.errors import UsageProblem
+from fusion_bench.evaluation.items import ItemData, group_items
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.results.store import read_rows, write_rows
-from fusion_bench.evaluation.worker import limit_threads, run_job
+from fusion_bench.evaluation.loop import EvaluationModule, JobRunner, ResultsWriter, quiet_lightning
+from fusion_bench.evaluation.worker import run_job
+from fusion_bench.results.store import read_rows
 
-JobRunner = Callable[[Job], list[dict]]
+ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "cuda", "gpu", "mps")
+
+
+@dataclass(frozen=True)
+class Devices:
+    """Where a run goes (Lightning's Trainer arguments): accelerator, devices per node (a count, or "auto"),
+    nodes. On the CPU a device is a process; None devices means one per core (at most 8) on the CPU and
+    every GPU otherwise."""
+
+    accelerator: str = "auto"
+    devices: int | str | None = None
+    num_nodes: int = 1
 
 
 @dataclass
 class RunSummary:
-    """What a run did: counts, and per (method, dataset) fusing and scoring seconds and errors."""
+    """What a run did: counts, and per (method, dataset) fusing and scoring seconds and errors.
+    `main_process` is False on the ranks other than 0, whose summary is empty."""
 
     skipped: int = 0
     done: int = 0
@@ -38,6 +48,7 @@ class RunSummary:
     fuse_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
     score_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
     images: dict[tuple[str, str], int] = field(default_factory=dict)
+    main_process: bool = True
 
     def add(self, job: Job, rows: list[dict]) -> None:
         key = (job.method, job.dataset)
@@ -76,113 +87,85 @@ def pending(jobs: Sequence[Job], force: bool = False) -> list[Job]:
     return todo
 
 
-def default_workers() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8))
+def default_processes() -> int:
+    """CPU processes of a run when none are asked for: the cores this process may use, at most 8."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
-def _init_worker(threads: int) -> None:
-    """Pool initializer: one torch thread per worker, freed memory kept for the next image (`allocator`)."""
-    limit_threads(threads)
-    keep_freed_memory()
+def on_cpu(accelerator: str) -> bool:
+    """Whether `accelerator` means the CPU here."""
+    if accelerator == "cpu":
+        return True
+    if accelerator == "auto":
+        import torch
+
+        return not torch.cuda.is_available() and not torch.backends.mps.is_available()
+    return False
 
 
-def _record(job: Job, rows: list[dict], summary: RunSummary, force: bool) -> None:
-    """Write the image's rows; rows of other metrics already in its file are kept (unless `force`)."""
-    part = Path(job.part_path)
-    kept = [] if force or not part.is_file() else [row for row in read_rows(part) if row["metric"] not in job.metrics]
-    write_rows(part, kept + rows)
-    summary.add(job, rows)
+def trainer_arguments(where: Devices) -> tuple[dict, int | None]:
+    """Lightning Trainer arguments for `where`, and the torch threads of each process (None: unchanged).
+
+    Raises:
+        UsageProblem: an unknown accelerator, or a device or node count below 1.
+    """
+    if where.accelerator not in ACCELERATORS:
+        raise UsageProblem(f"accelerator {where.accelerator!r}: expected one of {', '.join(ACCELERATORS)}")
+    if where.num_nodes < 1 or (isinstance(where.devices, int) and where.devices < 1):
+        raise UsageProblem(f"devices {where.devices}, nodes {where.num_nodes}: need at least 1 of each")
+    cpu = on_cpu(where.accelerator)
+    devices = where.devices if where.devices is not None else (default_processes() if cpu else "auto")
+    processes = devices if isinstance(devices, int) else None
+    distributed = where.num_nodes > 1 or processes is None or processes > 1 or "WORLD_SIZE" in os.environ
+    # On the CPU each process takes an equal share of the cores (one each with a process per core, as the
+    # metrics' compiled loops were measured).
+    threads = max(1, default_processes() // processes) if cpu and processes and processes > 1 else None
+    arguments = {"accelerator": "cpu" if cpu else where.accelerator, "devices": devices,
+                 "num_nodes": where.num_nodes, "strategy": "ddp" if distributed else "auto"}
+    return arguments, threads
 
 
-def run_jobs(jobs: Sequence[Job], workers: int = 1, force: bool = False, progress: bool = True,
+def run_jobs(jobs: Sequence[Job], where: Devices = Devices(devices=1), force: bool = False, progress: bool = True,
              execute: JobRunner = run_job) -> RunSummary:
-    """Execute the jobs not yet done; `workers > 1` uses a process pool with one torch thread each.
+    """Execute the jobs not yet done on `where`'s devices and nodes (default: this process alone).
 
     `execute` is the function run per job (the default fuses and scores; tests pass a wrapper).
+    On ranks other than 0 the summary is empty and has `main_process=False`.
     """
     todo = pending(jobs, force)
     summary = RunSummary(skipped=len(jobs) - len(todo))
     if not todo:
         return summary
-    # Redirected to a log (make, CI), a bar redrawn 10 times a second would bury everything else.
-    bar = tqdm(total=len(todo), desc="evaluate", unit="img", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True, mininterval=0.5 if sys.stderr.isatty() else 30.0)
-    try:
-        if workers <= 1:
-            keep_freed_memory()
-            for job in todo:
-                bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
-                _record(job, execute(job), summary, force)
-                bar.update()
-        else:
-            _run_pool(todo, workers, execute, summary, bar, force)
-    finally:
-        bar.close()
+    arguments, threads = trainer_arguments(where)
+    with quiet_lightning():
+        trainer = _predict(arguments, threads, todo, force, progress, execute)
+    if trainer.global_rank != 0:
+        summary.main_process = False
+        return summary
+    for job in todo:  # what every rank stored, read back
+        part = Path(job.part_path)
+        rows = [{**row, "fuse_seconds": float(row["fuse_seconds"]), "score_seconds": float(row["score_seconds"])}
+                for row in (read_rows(part) if part.is_file() else []) if row["metric"] in job.metrics]
+        if rows:
+            summary.add(job, rows)
     return summary
 
 
-class PairScheduler:
-    """Which job each worker runs next: every worker takes a whole pair (all its methods' images, in the
-    given order) before the next pair, so the metrics' source caches, which live in each worker process,
-    are computed once per pair instead of once per worker per pair. When no untouched pair is left, an
-    idle worker takes the last job of the worker with the most left, so the cores stay busy at the end.
-    """
+def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool, progress: bool,
+             execute: JobRunner) -> "L.Trainer":
+    import lightning as L
 
-    def __init__(self, jobs: Sequence[Job], workers: int) -> None:
-        groups: dict[tuple[str, str], list[Job]] = {}
-        for job in jobs:
-            groups.setdefault((job.dataset, job.image), []).append(job)
-        self.pairs = deque(groups.values())
-        self.queues: list[deque[Job]] = [deque() for _ in range(workers)]
-
-    def next_for(self, worker: int) -> Job | None:
-        """The next job of `worker`, or None when all work has been handed out."""
-        queue = self.queues[worker]
-        if not queue and self.pairs:
-            queue.extend(self.pairs.popleft())
-        if not queue:
-            donor = max(self.queues, key=len)
-            if donor:
-                queue.append(donor.pop())
-        return queue.popleft() if queue else None
-
-
-def _run_pool(todo: list[Job], workers: int, execute: JobRunner, summary: RunSummary, bar: tqdm,
-              force: bool) -> None:
-    # One single-process executor per worker, fed by `PairScheduler`; at most two jobs per worker are
-    # submitted at a time (one running, one ready), so Ctrl-C has little to cancel.
-    scheduler = PairScheduler(todo, workers)
-    executors = [ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(1,))
-                 for _ in range(workers)]
-    in_flight: dict[Future, tuple[int, Job]] = {}
-
-    def submit(worker: int) -> None:
-        job = scheduler.next_for(worker)
-        if job is not None:
-            in_flight[executors[worker].submit(execute, job)] = (worker, job)
-
+    # Not under inference mode: the metrics keep tensors of a pair's sources between its images (their caches).
+    trainer = L.Trainer(**arguments, logger=False, enable_checkpointing=False, enable_model_summary=False,
+                        inference_mode=False,
+                        enable_progress_bar=progress, use_distributed_sampler=False,
+                        callbacks=[ResultsWriter(force)])
     try:
-        for worker in range(workers):
-            submit(worker)
-            submit(worker)
-        while in_flight:
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in finished:
-                worker, job = in_flight.pop(future)
-                try:
-                    rows = future.result()
-                except BrokenProcessPool as exc:
-                    # Which of the worker's two submitted jobs was running is not known: name both.
-                    lost = [job] + [other for owner, other in in_flight.values() if owner == worker]
-                    running = ", ".join(sorted(f"{j.method} on {j.dataset}/{j.image}" for j in lost))
-                    raise EvaluationError(
-                        f"a worker process died (killed, e.g. out of memory, or crashed) running one of: "
-                        f"{running}; the {summary.done} images finished in this run are kept, and a re-run "
-                        f"continues with the rest") from exc
-                _record(job, rows, summary, force)
-                bar.set_postfix_str(f"{job.method} {job.dataset}", refresh=False)
-                bar.update()
-                submit(worker)
-    finally:
-        for executor in executors:
-            executor.shutdown(wait=True, cancel_futures=True)
+        trainer.predict(EvaluationModule(execute, threads), datamodule=ItemData(group_items(todo)),
+                        return_predictions=False)
+    except SystemExit:
+        if trainer.interrupted:  # Lightning turns Ctrl-C into an exit; ours is the CLI's `error: interrupted`
+            raise KeyboardInterrupt from None
+        raise
+    return trainer

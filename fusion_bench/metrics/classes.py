@@ -24,6 +24,7 @@ from fusion_bench.metrics.registry import (
     Convention,
     MetricSpec,
     check_convention,
+    compute_metric,
     get_metric,
     list_metrics,
     mefb_metric_names,
@@ -69,7 +70,7 @@ class FusionMetric(Metric):
     def update(self, sources: Sequence[Tensor], fused: Tensor) -> None:
         """sources: K tensors (N, C, H, W) in [0, 1]; fused: (N, C, H, W) in [0, 1]."""
         assert self.spec is not None
-        values = self.spec.function(sources, fused, convention=self.convention)
+        values = compute_metric(sources, fused, self.spec.name, self.convention)
         self.total += values.to(torch.float64).sum()
         self.count += values.numel()
 

@@ -180,17 +180,29 @@ def check_convention(convention: str) -> Convention:
     return convention  # type: ignore[return-value]
 
 
+def compute_metric(sources: Sequence[Tensor], fused: Tensor, name: str, convention: Convention = "mefb") -> Tensor:
+    """One metric on one batch, (N,) values: the one scoring function of evaluation (`evaluation.worker.score_image`)
+    and of training's validation and test (`metrics.classes.FusionMetric.update`). sources: K tensors
+    (N, C, H, W); fused: (N, C, H, W), in [0, 1].
+
+    Raises:
+        ImageFormatError: the images are smaller than the metric's minimum, or the metric is not defined on them.
+    """
+    check_convention(convention)
+    spec = get_metric(name)
+    check_image_size([spec.name], *fused.shape[-2:])
+    try:
+        return spec.function(sources, fused, convention=convention)
+    except (ArithmeticError, ValueError, RuntimeError) as exc:  # degenerate content (e.g. all black)
+        raise ImageFormatError(f"{spec.name} cannot be computed on these images "
+                               f"({type(exc).__name__}: {exc})") from exc
+
+
 def compute_metrics(sources: Sequence[Tensor], fused: Tensor, names: Sequence[str] | None = None,
                     convention: Convention = "mefb") -> dict[str, Tensor]:
-    """Evaluate several metrics on one batch; returns {name: (N,) tensor}. `names=None` means MEFB's 20."""
+    """Evaluate several metrics on one batch (`compute_metric` each); returns {name: (N,) tensor}.
+    `names=None` means MEFB's 20."""
     check_convention(convention)
     specs = [get_metric(name) for name in names] if names else [get_metric(n) for n in mefb_metric_names()]
     check_image_size([spec.name for spec in specs], *fused.shape[-2:])
-    values = {}
-    for spec in specs:
-        try:
-            values[spec.name] = spec.function(sources, fused, convention=convention)
-        except (ArithmeticError, ValueError, RuntimeError) as exc:  # degenerate content (e.g. all black)
-            raise ImageFormatError(f"{spec.name} cannot be computed on these images "
-                                   f"({type(exc).__name__}: {exc})") from exc
-    return values
+    return {spec.name: compute_metric(sources, fused, spec.name, convention) for spec in specs}
