@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from fusion_bench.evaluation import runner
+from fusion_bench.evaluation import loop
 from fusion_bench.evaluation.allocator import keep_freed_memory
 
 _SCORE = """
@@ -36,9 +36,10 @@ def test_metric_values_identical_with_and_without() -> None:
     assert outputs[0] == outputs[1] and outputs[0].startswith("{'AG'")
 
 
-def test_pool_workers_use_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_process_of_the_loop_uses_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`EvaluationModule.setup` runs in each process of a run (DDP ranks included)."""
     calls: list[str] = []
-    monkeypatch.setattr(runner, "limit_threads", lambda threads: calls.append(f"threads {threads}"))
-    monkeypatch.setattr(runner, "keep_freed_memory", lambda: calls.append("allocator") or True)
-    runner._init_worker(1)
+    monkeypatch.setattr(loop, "limit_threads", lambda threads: calls.append(f"threads {threads}"))
+    monkeypatch.setattr(loop, "keep_freed_memory", lambda: calls.append("allocator") or True)
+    loop.EvaluationModule(threads=1).setup("predict")
     assert calls == ["threads 1", "allocator"]

@@ -41,7 +41,7 @@ def test_evaluate_refuses_a_local_copy_that_fails_verification(bad_lytro: Path, 
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("FUSION_BENCH_DATA", str(bad_lytro))
     out = tmp_path / "results"
-    code = main(["evaluate", "--methods", "average", "--datasets", "Lytro", "--metrics", "EN", "--workers", "1",
+    code = main(["evaluate", "--methods", "average", "--datasets", "Lytro", "--metrics", "EN", "--devices", "1",
                  "--no-progress", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1

@@ -50,7 +50,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _evaluate(out: Path, capsys: pytest.CaptureFixture, *extra: str, metrics: str = "EN,SF") -> dict:
     assert main(["evaluate", "--methods", "average", "--datasets", "RealMFF", "--metrics", metrics, "--out",
-                 str(out), "--workers", "1", "--json", *extra]) == 0
+                 str(out), "--devices", "1", "--json", *extra]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -104,7 +104,7 @@ def test_a_failure_is_reported_in_one_line_naming_the_image_and_the_problem(
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(registry._REGISTRY, sf.name, replace(sf, function=_failing_on_narrow_images))
         assert main(["evaluate", "--methods", "average", "--datasets", "RealMFF", "--metrics", "SF", "--out",
-                     str(tmp_path / "r"), "--workers", "1", "--no-progress"]) == 0
+                     str(tmp_path / "r"), "--devices", "1", "--no-progress"]) == 0
     failed = [line for line in capsys.readouterr().err.splitlines() if "failed:" in line]
     assert len(failed) == 1
     assert "RealMFF/pair_05" in failed[0] and "SF cannot be computed" in failed[0] and "no texture" in failed[0]
@@ -127,7 +127,7 @@ def test_a_deleted_fused_image_is_made_and_scored_again(data: Path, tmp_path: Pa
 def _probe(out: Path, extra_env: dict[str, str], **options) -> subprocess.Popen:
     env = {**os.environ, **extra_env}
     command = [sys.executable, str(PROBE), "--threads", "1", "evaluate", "--methods", "average", "--datasets",
-               "RealMFF", "--metrics", "EN,SF", "--out", str(out), "--workers", "2", "--no-progress"]
+               "RealMFF", "--metrics", "EN,SF", "--out", str(out), "--devices", "2", "--no-progress"]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
 
 

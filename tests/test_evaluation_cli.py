@@ -1,5 +1,5 @@
 """`fusion-bench evaluate` and `fusion-bench leaderboard` on a tiny copy of the Lytro layout: JSON summary,
-resume, shards, usage errors (exit 2, one `error:` line)."""
+resume, usage errors (exit 2, one `error:` line)."""
 
 from __future__ import annotations
 
@@ -26,18 +26,15 @@ def tiny_lytro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_evaluate_json_resume_shards_and_leaderboard(tiny_lytro: Path, capsys: pytest.CaptureFixture):
+def test_evaluate_json_resume_and_leaderboard(tiny_lytro: Path, capsys: pytest.CaptureFixture):
     out = tiny_lytro / "results"
     base = ["evaluate", "--methods", "average,mertens", "--datasets", "Lytro", "--metrics", "Qabf", "--out", str(out),
-            "--workers", "1", "--json"]
-    assert main(base + ["--shard", "1/2"]) == 0
+            "--accelerator", "cpu", "--devices", "1", "--json"]
+    assert main(base) == 0
     first = json.loads(capsys.readouterr().out)
-    assert 0 < first["computed"] < 20 and first["already_present"] == 0 and not first["failed_images"]
+    assert first["computed"] == 20 and first["already_present"] == 0 and not first["failed_images"]
     # mertens is an MEF method: not run on a multi-focus set, and the summary says why.
     assert first["skipped"] == [{"method": "mertens", "dataset": "Lytro", "reason": "method is for mef, dataset is mff"}]
-    assert main(base + ["--shard", "2/2"]) == 0
-    second = json.loads(capsys.readouterr().out)
-    assert first["computed"] + second["computed"] == 20
     assert main(base) == 0
     third = json.loads(capsys.readouterr().out)
     assert third["computed"] == 0 and third["already_present"] == 20
@@ -49,8 +46,9 @@ def test_evaluate_json_resume_shards_and_leaderboard(tiny_lytro: Path, capsys: p
 
 
 @pytest.mark.parametrize("args, code, text", [
-    (["--shard", "3/2"], 2, "shard '3/2': need 1 <= i <= n"),
-    (["--workers", "0"], 2, "--workers 0: need at least 1"),
+    (["--devices", "0"], 2, "--devices: need 'auto' or a whole number of at least 1, got '0'"),
+    (["--num-nodes", "0"], 2, "--num-nodes: need a whole number of at least 1, got '0'"),
+    (["--accelerator", "tpu"], 2, "--accelerator: invalid choice: 'tpu'"),
     (["--methods", "nope"], 1, "unknown method 'nope'"),
     (["--datasets", "Nope"], 1, "unknown dataset 'Nope'"),
 ])

@@ -12,6 +12,7 @@ import torch
 
 from fusion_bench.cli.main import main
 from fusion_bench.evaluation.reproduce import reproduce
+from fusion_bench.evaluation.runner import Devices
 from fusion_bench.io.images import write_png
 from toy_catalogue import without_checksums
 
@@ -34,7 +35,7 @@ def test_reproduce_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setenv("FUSION_BENCH_DATA", str(data))
     without_checksums(monkeypatch, "Lytro", "SICE")  # random images in the layouts, not the datasets' files
     results, out = tmp_path / "results", tmp_path / "leaderboard"
-    argv = ["reproduce", "--results", str(results), "--out", str(out), "--workers", "1", "--methods",
+    argv = ["reproduce", "--results", str(results), "--out", str(out), "--devices", "1", "--methods",
             "average,max-abs", "--metrics", "Qabf", "--no-wandb"]
     assert main(argv + ["--datasets", "Lytro,SICE,RealMFF"]) == 0
     log = capsys.readouterr().err
@@ -48,13 +49,13 @@ def test_reproduce_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert set(rows["dataset"]) == {"Lytro", "SICE"} and set(rows["method"]) == {"average", "max-abs"}
     assert rows.groupby(["dataset", "method"])["image"].nunique().to_dict() == {
         ("Lytro", "average"): 20, ("Lytro", "max-abs"): 20, ("SICE", "average"): 5, ("SICE", "max-abs"): 5}
-    again = reproduce(results, workers=1, datasets=("Lytro", "SICE"), methods=("average", "max-abs"),
+    again = reproduce(results, Devices("cpu", 1), datasets=("Lytro", "SICE"), methods=("average", "max-abs"),
                       metrics=("Qabf",))
     assert again.done == 0 and again.skipped == 50
 
 
 def test_reproduce_usage_errors_are_one_line(capsys: pytest.CaptureFixture):
-    for argv, text in ((["--workers", "0"], "--workers"), (["--storage", "jpeg"], "jpeg")):
+    for argv, text in ((["--devices", "0"], "--devices"), (["--storage", "jpeg"], "jpeg")):
         assert main(["reproduce", *argv]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error:") and text in err and len(err.strip().splitlines()) == 1
@@ -95,6 +96,6 @@ def test_published_scores_are_imported_before_the_evaluation(data_root: Path, tm
     monkeypatch.setattr("fusion_bench.evaluation.reproduce.run_jobs", interrupted)
     results = tmp_path / "results"
     with pytest.raises(KeyboardInterrupt):
-        reproduce(results, workers=1, datasets=("MEFB",), methods=("average",), metrics=("EN",))
+        reproduce(results, Devices("cpu", 1), datasets=("MEFB",), methods=("average",), metrics=("EN",))
     imported = pd.read_csv(results / "imported" / "MEFB_published.csv")
     assert imported["method"].nunique() == 21 and imported["image"].nunique() == 100

@@ -1,5 +1,6 @@
-"""Evaluation runner: resume after a crash, failing images, sharding, worker pool. Small generated images;
-the scoring function is a stand-in so that these tests exercise the runner, not the metrics."""
+"""Evaluation runner: resume after a crash, failing images, items of whole pairs split between ranks.
+Small generated images; the scoring function is a stand-in so that these tests exercise the runner, not the
+metrics. Several processes: tests/test_evaluation_ddp.py."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import torch
 from PIL import Image
 
 from fusion_bench.evaluation import worker
-from fusion_bench.evaluation.jobs import parse_shard, select_shard, shard_of
+from fusion_bench.evaluation.items import EvaluationItem, RankSampler, group_items
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
-from fusion_bench.evaluation.runner import PairScheduler, run_jobs
+from fusion_bench.evaluation.runner import run_jobs
 from fusion_bench.results.schema import COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
 from fusion_bench.results.store import load_results
 from fusion_bench.io.images import write_png
@@ -29,15 +30,14 @@ from fusion_bench.io.images import write_png
 METRICS = ("MEAN", "MAX")
 
 
-def fake_metrics(sources, fused, names, convention):
-    """Stand-in for `compute_metrics`: {name: (N,) tensor}."""
-    values = {"MEAN": fused.mean(dim=(1, 2, 3)), "MAX": fused.amax(dim=(1, 2, 3))}
-    return {name: values[name] for name in names}
+def fake_metric(sources, fused, name, convention):
+    """Stand-in for `compute_metric`: (N,) tensor."""
+    return {"MEAN": fused.mean(dim=(1, 2, 3)), "MAX": fused.amax(dim=(1, 2, 3))}[name]
 
 
 @pytest.fixture(autouse=True)
 def _fake_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(worker, "compute_metrics", fake_metrics)
+    monkeypatch.setattr(worker, "compute_metric", fake_metric)
 
 
 def make_pairs(folder: Path, count: int, bad: int | None = None) -> list[Pair]:
@@ -87,11 +87,11 @@ def test_resume_and_force(tmp_path: Path):
     root = tmp_path / "results"
     calls: list[str] = []
 
-    def crash_after_two(job):
+    def crash_after_two(job, *loaded):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(job.image)
-        return worker.run_job(job)
+        return worker.run_job(job, *loaded)
 
     with pytest.raises(KeyboardInterrupt):
         run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, root), execute=crash_after_two, progress=False)
@@ -99,9 +99,9 @@ def test_resume_and_force(tmp_path: Path):
     assert len(first) == 2
     calls.clear()
 
-    def count(job):
+    def count(job, *loaded):
         calls.append(job.image)
-        return worker.run_job(job)
+        return worker.run_job(job, *loaded)
 
     summary = run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, root), execute=count, progress=False)
     assert summary.skipped == 2 and sorted(calls) == sorted(p.name for p in pairs[2:])
@@ -127,11 +127,11 @@ CRASH_SCRIPT = textwrap.dedent("""
     from fusion_bench.evaluation.plan import Pair, method_jobs
     from fusion_bench.evaluation.runner import run_jobs
 
-    def slow_metrics(sources, fused, names, convention):
+    def slow_metric(sources, fused, name, convention):
         time.sleep(float(sys.argv[3]))
-        return {name: fused.mean(dim=(1, 2, 3)) for name in names}
+        return fused.mean(dim=(1, 2, 3))
 
-    worker.compute_metrics = slow_metrics
+    worker.compute_metric = slow_metric
     data, root = Path(sys.argv[1]), Path(sys.argv[2])
     pairs = [Pair(f"p{i}", (data / f"{i}_A.png", data / f"{i}_B.png")) for i in range(8)]
     summary = run_jobs(method_jobs("average", "Toy", pairs, "mefb", ("MEAN",), root), progress=False)
@@ -165,44 +165,39 @@ def test_resume_after_killed_process(tmp_path: Path):
     assert sorted(results["image"]) == [f"p{i}" for i in range(8)] and results["value"].notna().all()
 
 
-def test_shards_cover_every_job_exactly_once(tmp_path: Path):
+def test_ranks_take_whole_pairs_once_without_padding(tmp_path: Path):
     pairs = make_pairs(tmp_path / "data", 7)
-    jobs = method_jobs("average", "Toy", pairs, "mefb", METRICS, tmp_path / "r") + \
-        method_jobs("average", "Toy2", pairs, "gray", METRICS, tmp_path / "r")
-    keys = [job.key for job in jobs]
-    for count in (1, 2, 3, 5):
-        shards = [select_shard(jobs, index, count) for index in range(1, count + 1)]
-        covered = [job.key for shard in shards for job in shard]
-        assert sorted(covered) == sorted(keys)  # every job once, none twice
-    assert [shard_of(job, 3) for job in jobs] == [shard_of(job, 3) for job in reversed(jobs)][::-1]
-    assert {shard_of(job, 3) for job in jobs} == {1, 2, 3}
-    root = tmp_path / "sharded"
-    for index in (1, 2):
-        run_jobs(select_shard(method_jobs("average", "Toy", pairs, "mefb", METRICS, root), index, 2), progress=False)
-    results = load_results(root)
-    assert results.groupby(["image", "metric"]).size().eq(1).all() and results["image"].nunique() == 7
-    assert parse_shard("2/3") == (2, 3)
-    for bad in ("0/2", "3/2", "x", "1/0"):
-        with pytest.raises(ValueError):
-            parse_shard(bad)
+    root = tmp_path / "r"
+    jobs = [job for pair in pairs for method in ("average", "max-abs")
+            for job in method_jobs(method, "Toy", [pair], "mefb", METRICS, root)]
+    jobs += method_jobs("average", "Toy2", pairs, "gray", METRICS, root)
+    items = group_items(jobs)
+    assert [(item.dataset, item.image) for item in items] == \
+        [("Toy", p.name) for p in pairs] + [("Toy2", p.name) for p in pairs]
+    assert all(isinstance(item, EvaluationItem) and {job.image for job in item.jobs} == {item.image} for item in items)
+    assert [job.method for job in items[0].jobs] == ["average", "max-abs"]  # a pair's jobs in planned order
+    assert sorted(job.key for item in items for job in item.jobs) == sorted(job.key for job in jobs)
+    for world in (1, 2, 3, 5, 20):
+        shares = [list(RankSampler(len(items), rank, world)) for rank in range(world)]
+        assert sorted(index for share in shares for index in share) == list(range(len(items)))  # once each
+        assert [len(share) for share in shares] == [len(RankSampler(len(items), r, world)) for r in range(world)]
+    with pytest.raises(ValueError):
+        RankSampler(3, 2, 2)
 
 
-def test_worker_pool_and_published_outputs(tmp_path: Path):
+def test_published_outputs_share_their_pairs_items(tmp_path: Path):
     pairs = make_pairs(tmp_path / "data", 4)
     root = tmp_path / "results"
     outputs = [(pair.name, "PUB", pair.sources[0]) for pair in pairs]  # "published" fused = source A
     jobs = method_jobs("average", "Toy", pairs, "mefb", METRICS, root) + \
         published_output_jobs("Toy", pairs, outputs, "mefb", METRICS, root, origin="a benchmark's fused_images/")
-    summary = run_jobs(jobs, workers=2, progress=False)
+    assert [len(item.jobs) for item in group_items(jobs)] == [2, 2, 2, 2]
+    summary = run_jobs(jobs, progress=False)
     assert summary.done == 8 and not summary.failed_images
     results = load_results(root)
     published = results[results["method"] == "PUB"]
     assert set(published["provenance"]) == {PUBLISHED_OUTPUTS} and (published["fuse_seconds"] == 0).all()
     assert len(results) == 8 * len(METRICS)
-    single = tmp_path / "single"
-    run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, single), progress=False)
-    pooled = results[results["method"] == "average"].sort_values(["image", "metric"])["value"].to_numpy()
-    assert np.array_equal(pooled, load_results(single).sort_values(["image", "metric"])["value"].to_numpy())
 
 
 def test_added_metrics_and_conventions_are_computed_alone(tmp_path: Path):
@@ -212,9 +207,9 @@ def test_added_metrics_and_conventions_are_computed_alone(tmp_path: Path):
     before = load_results(root).set_index(["image", "metric"])
     calls: list[tuple[str, ...]] = []
 
-    def record(job):
+    def record(job, *loaded):
         calls.append((job.image, job.metrics, job.fuse))
-        return worker.run_job(job)
+        return worker.run_job(job, *loaded)
 
     run_jobs(method_jobs("average", "Toy", pairs, "mefb", METRICS, root), execute=record, progress=False)
     assert sorted(calls) == sorted((p.name, ("MAX",), False) for p in pairs)  # only the new metric, on the saved image
@@ -225,23 +220,3 @@ def test_added_metrics_and_conventions_are_computed_alone(tmp_path: Path):
     run_jobs(method_jobs("average", "Toy", pairs, "gray", ("MEAN",), root), execute=record, progress=False)
     assert len(calls) == 2  # another convention is another result
     assert load_results(root).groupby("convention").size().to_dict() == {"gray": 2, "mefb": 4}
-
-
-def test_each_worker_takes_whole_pairs_and_helps_at_the_end(tmp_path: Path):
-    pairs = make_pairs(tmp_path / "data", 3)
-    root = tmp_path / "results"
-    jobs = [job for pair in pairs for method in ("average", "max-abs", "gff")
-            for job in method_jobs(method, "Toy", [pair], "mefb", METRICS, root)]
-    scheduler = PairScheduler(jobs, workers=2)
-    taken = [scheduler.next_for(0), scheduler.next_for(1), scheduler.next_for(0), scheduler.next_for(0)]
-    assert [job.image for job in taken] == [pairs[0].name, pairs[1].name, pairs[0].name, pairs[0].name]
-    assert [job.method for job in taken] == ["average", "average", "max-abs", "gff"]
-    last_pair = scheduler.next_for(0)  # pair 0 done: worker 0 starts the last untouched pair
-    assert last_pair.image == pairs[2].name
-    assert scheduler.next_for(1).image == pairs[1].name  # worker 1 goes on with its own pair
-    # no untouched pair left: idle worker 1 finishes its pair, then takes from the end of worker 0's
-    assert scheduler.next_for(1).image == pairs[1].name
-    stolen = scheduler.next_for(1)
-    assert (stolen.image, stolen.method) == (pairs[2].name, "gff")
-    assert (scheduler.next_for(0).image, scheduler.next_for(0)) == (pairs[2].name, None)
-    assert scheduler.next_for(1) is None

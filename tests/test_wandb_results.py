@@ -63,7 +63,7 @@ def logged(home: Path) -> tuple[str, dict[str, dict]]:
 def test_evaluate_logs_a_table_per_dataset_and_the_mean_table(tiny_lytro: Path, capsys: pytest.CaptureFixture):
     out = tiny_lytro / "results"
     assert main(["evaluate", "--methods", "average,max-abs", "--datasets", "Lytro", "--metrics", "EN,SF",
-                 "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+                 "--out", str(out), "--devices", "1", "--no-progress"]) == 0
     assert "warning" not in capsys.readouterr().err
     job, values = logged(tiny_lytro / "home")
     assert job == "evaluate" and set(values) == {"Lytro/images", "leaderboard/mean"}
@@ -89,7 +89,7 @@ def test_evaluate_logs_a_table_per_dataset_and_the_mean_table(tiny_lytro: Path, 
 def test_leaderboard_wandb_logs_its_tables_and_figures(tiny_lytro: Path, capsys: pytest.CaptureFixture):
     out = tiny_lytro / "results"
     assert main(["evaluate", "--methods", "average,max-abs", "--datasets", "Lytro", "--metrics", "EN,SF",
-                 "--out", str(out), "--workers", "1", "--no-progress", "--no-wandb"]) == 0
+                 "--out", str(out), "--devices", "1", "--no-progress", "--no-wandb"]) == 0
     assert not (tiny_lytro / "home" / "wandb").exists()
     pages = tiny_lytro / "pages"
     assert main(["leaderboard", "--results", str(out), "--out", str(pages), "--wandb"]) == 0
@@ -115,7 +115,7 @@ def test_a_wandb_failure_is_a_warning_and_the_results_stay(tiny_lytro: Path, cap
     monkeypatch.setattr(wandb, "init", refused)
     out = tiny_lytro / "results"
     assert main(["evaluate", "--methods", "average", "--datasets", "Lytro", "--metrics", "EN", "--out", str(out),
-                 "--workers", "1", "--no-progress"]) == 0
+                 "--devices", "1", "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if line.startswith("warning:")] == [
         "warning: W&B logging failed (api_key not configured (no-tty)); the results and pages are written"]

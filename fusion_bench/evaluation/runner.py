@@ -12,6 +12,8 @@ run stored back from the store for its summary; the other ranks have nothing mor
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -161,6 +163,7 @@ def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool,
                         inference_mode=False,
                         enable_progress_bar=progress, use_distributed_sampler=False,
                         callbacks=[ResultsWriter(force)])
+    on_interrupt = signal.getsignal(signal.SIGINT)
     try:
         trainer.predict(EvaluationModule(execute, threads), datamodule=ItemData(group_items(todo)),
                         return_predictions=False)
@@ -168,4 +171,7 @@ def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool,
         if trainer.interrupted:  # Lightning turns Ctrl-C into an exit; ours is the CLI's `error: interrupted`
             raise KeyboardInterrupt from None
         raise
+    finally:  # Lightning ignores Ctrl-C from an interrupt on; the caller's handling comes back
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_interrupt)
     return trainer
