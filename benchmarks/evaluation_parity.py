@@ -41,7 +41,8 @@ def run(out: Path, pairs: dict[str, int], processes: int) -> None:
     start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
     if hasattr(runner, "Devices"):  # the Lightning loop: main and evidence jobs in one run
         summary = runner.run_jobs(jobs + evidence_jobs(jobs, out), runner.Devices("cpu", processes), progress=False)
-        if not summary.main_process:
+        if not summary.main_process:  # Lightning's other ranks are not this process's children: each says its own
+            print(f"another rank: {_cpu_seconds() - start_cpu:.1f} s CPU")
             return
     else:  # the process pool: evidence after the main jobs, as its reproduce did
         runner.run_jobs(jobs, workers=processes, progress=False)
@@ -51,7 +52,7 @@ def run(out: Path, pairs: dict[str, int], processes: int) -> None:
 
     export_results(out)
     print(f"{len(plan.methods)} methods, {len(jobs)} main jobs: {wall:.1f} s wall, {cpu:.1f} s CPU "
-          f"(this process and its children)")
+          f"(this process and its children; under the new engine add the other ranks' lines)")
 
 
 def compare(old: Path, new: Path) -> int:

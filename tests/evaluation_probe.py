@@ -1,6 +1,6 @@
-"""`fusion-bench` with a probe in the metric SF, for the pooled-evaluation tests: run as a script
-(`python tests/evaluation_probe.py evaluate ...`); the pool's worker processes are forked from it and
-inherit the probe. Environment:
+"""`fusion-bench` with a probe in the metric SF, for the multi-process evaluation tests: run as a script
+(`python tests/evaluation_probe.py evaluate --devices 2 ...`); Lightning starts the other ranks with the same
+command, so they have the probe too. Environment:
 
 - `PROBE_SLEEP`: seconds SF waits before computing (so that a run can be interrupted part-way);
 - `PROBE_KILL=1`: SF kills its own process (SIGKILL, as the kernel's OOM killer would) on a flat fused

@@ -12,7 +12,9 @@ from fusion_bench.cli.main import main
 from fusion_bench.data.sample import FusionDataset, PairRecord
 from fusion_bench.errors import DatasetError
 from fusion_bench.evaluation.plan import Pair, method_jobs
+from fusion_bench.evaluation.runner import run_jobs
 from fusion_bench.evaluation.worker import run_job
+from fusion_bench.results.store import read_rows
 from fusion_bench.io.images import write_png
 
 
@@ -35,6 +37,9 @@ def test_training_data_evaluation_and_fuse_give_the_same_error(mismatched, tmp_p
     [job] = method_jobs("average", "toy", [Pair("p1", (a, b))], "mefb", ["EN"], tmp_path / "results",
                         storage="lossless")
     [row] = run_job(job)
+    assert row["error"] == f"DatasetError: toy/p1: {message}"
+    run_jobs([job], progress=False)  # the evaluation loop loads the pair through FusionDataset: the same error
+    [row] = read_rows(Path(job.part_path))
     assert row["error"] == f"DatasetError: toy/p1: {message}"
 
     assert main(["fuse", "--method", "average", "--a", str(a), "--b", str(b), "--out", str(tmp_path / "f.png")]) == 1

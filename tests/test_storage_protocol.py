@@ -95,9 +95,9 @@ def test_mefb_jpg_pair_is_stored_and_scored_as_jpeg_png_and_tiff_pairs_losslessl
     # The same pairs losslessly: new rows keyed on the protocol, scored on the kept PNGs without fusing again.
     fused_again = []
 
-    def record(job):
+    def record(job, *loaded):
         fused_again.append(job.fuse)
-        return worker.run_job(job)
+        return worker.run_job(job, *loaded)
 
     lossless, _ = plan_jobs(["average"], [replace(view, pairs=chosen)], ["EN", "SD"], root, storage="lossless")
     run_jobs(lossless, progress=False, execute=record)

@@ -51,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from fusion_bench.validation.mefb_published import validate_mefb_published
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
-    from fusion_bench.evaluation.runner import default_workers
+    from fusion_bench.evaluation.runner import default_processes
 
     if args.workers is not None and args.workers < 1:
         raise UsageProblem(f"--workers {args.workers}: need at least 1")
-    workers = args.workers if args.workers is not None else default_workers()
+    workers = args.workers if args.workers is not None else default_processes()
     report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods), workers=workers)
     if args.out is not None:
         write_page(report, args.out)
