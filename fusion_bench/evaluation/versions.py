@@ -1,10 +1,10 @@
 """The code version of a result: the last commit that changed the code which computes it.
 
 A row fused by method M and scored by our metrics depends on M's module and the package modules it imports
-(transitively), on the metrics package, on image reading and on the evaluation worker with what it imports
-(the storage protocol, the loader's pair check `fusion_bench.data.sample`); a published output scored here
+(transitively), on the metrics package, on image reading and on the evaluation worker and the evaluation
+loop's item loader with what they import (the storage protocol, `fusion_bench.data.sample`'s `FusionDataset`); a published output scored here
 depends on all of that but M. Keying each row on the last commit touching exactly those files means that a
-commit to one method, to the runner, the results store and schema (`fusion_bench.results`, which holds what
+commit to one method, to the runner and the rest of the Lightning loop, the results store and schema (`fusion_bench.results`, which holds what
 rows say, not how they are computed), the leaderboard or the docs does not invalidate the results of
 everything else, while any change to the code that produced a row does.
 
@@ -30,7 +30,8 @@ _PACKAGE = "fusion_bench"
 
 # Code every scored row depends on, beside the method: directories whole, modules with their imports.
 SCORING_DIRECTORIES: tuple[str, ...] = ("metrics", "io")
-SCORING_MODULES: tuple[str, ...] = ("fusion_bench.evaluation.worker",)
+# The loop's item loader is here because it reads the sources that are fused and scored (`FusionDataset`).
+SCORING_MODULES: tuple[str, ...] = ("fusion_bench.evaluation.worker", "fusion_bench.evaluation.items")
 
 
 def module_file(name: str) -> Path | None:
