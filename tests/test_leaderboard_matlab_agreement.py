@@ -113,7 +113,7 @@ def test_validate_keeps_its_values_where_the_leaderboard_reads_them(local_data: 
                                                                    capsys: pytest.CaptureFixture):
     root = _results(tmp_path / "results")
     assert main(["validate", "mefb-published", "--pairs", "Candle", "--methods", "DEM,MEFNet", "--metrics", "EN,SD",
-                 "--devices", "1", "--results", str(root)]) == 0
+                 "--workers", "1", "--results", str(root)]) == 0
     assert "kept for the leaderboard: " + str(validation_path(root)) in capsys.readouterr().out
     kept = load_validation(root)
     assert sorted(set(zip(kept["method"], kept["metric"]))) == [("DEM", "EN"), ("DEM", "SD"), ("MEFNet", "EN"),
