@@ -100,8 +100,9 @@ def test_training_validation_and_evaluation_score_alike(tmp_path: Path) -> None:
     # Training: validation of a module whose network fuses into `a`.
     module = FusionModule(FirstSource(), metrics=metrics, log_images=0)
     loader = DataLoader(FusionDataset([PairRecord("p", (a, b))]), batch_size=1, collate_fn=collate_single)
-    trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, default_root_dir=tmp_path, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, inference_mode=False)  # as train's
+    trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, default_root_dir=tmp_path,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        inference_mode=False)  # as training's run: the metrics read tensor versions
     [validated] = trainer.validate(module, dataloaders=loader, verbose=False)
     for name in metrics:  # training logs float32
         assert validated[f"val/{name}"] == np.float32(evaluated[name]), name

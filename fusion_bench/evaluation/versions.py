@@ -2,11 +2,12 @@
 
 A row fused by method M and scored by our metrics depends on M's module and the package modules it imports
 (transitively), on the metrics package, on image reading and on the evaluation worker and the evaluation
-loop's item loader with what they import (the storage protocol, `fusion_bench.data.sample`'s `FusionDataset`); a published output scored here
-depends on all of that but M. Keying each row on the last commit touching exactly those files means that a
-commit to one method, to the runner and the rest of the Lightning loop, the results store and schema (`fusion_bench.results`, which holds what
-rows say, not how they are computed), the leaderboard or the docs does not invalidate the results of
-everything else, while any change to the code that produced a row does.
+loop's item loader with what they import (the storage protocol, `fusion_bench.data.sample`'s
+`FusionDataset`); a published output scored here depends on all of that but M. Keying each row on the last
+commit touching exactly those files means that a commit to one method, to the runner and the rest of the
+Lightning loop, the results store and schema (`fusion_bench.results`, which holds what rows say, not how
+they are computed), the leaderboard or the docs does not invalidate the results of everything else, while
+any change to the code that produced a row does.
 
 The import graph is read from the source (`ast`), following `import fusion_bench...` and
 `from fusion_bench... import ...` statements anywhere in a module (including imports inside functions),
