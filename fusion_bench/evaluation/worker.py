@@ -22,7 +22,7 @@ from fusion_bench.io.images import read_image, write_png
 from fusion_bench.io.storage import store_fused
 from fusion_bench.metrics.registry import compute_metric
 from fusion_bench.models.base import Fuser
-from fusion_bench.models.registry import create_method
+from fusion_bench.models.registry import create_method, get_method_info
 
 _FUSERS: dict[tuple[str, str, str], Fuser] = {}
 
@@ -55,8 +55,11 @@ def read_sources(job: Job, channels: str | None) -> list[torch.Tensor]:
 def fuse_job(job: Job, sources: Sequence[torch.Tensor] | None = None,
              device: torch.device = torch.device("cpu")) -> float:
     """Fuse the job's sources (as loaded, (1, C, H, W); read again when the method wants other channels) with
-    its method on `device` in float32, keep the lossless PNG and store the image under the job's protocol;
-    returns the fusing seconds."""
+    its method in float32 on `device` (networks; classical methods, several of which run OpenCV or PyWavelets
+    on arrays, on the CPU), keep the lossless PNG and store the image under the job's protocol; returns the
+    fusing seconds."""
+    if get_method_info(job.method).kind != "deep":
+        device = torch.device("cpu")
     fuser = _fuser(job, device)
     wanted = None if fuser.info.channels == "any" else fuser.info.channels
     if sources is None or wanted is not None:
