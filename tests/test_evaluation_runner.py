@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from fusion_bench.evaluation import worker
-from fusion_bench.evaluation.items import EvaluationItem, RankSampler, group_items
+from fusion_bench.evaluation.items import EvaluationItem, RankSampler, balanced_shares, group_items, item_cost
 from fusion_bench.evaluation.plan import Pair, method_jobs, published_output_jobs
 from fusion_bench.evaluation.runner import run_jobs
 from fusion_bench.results.schema import COLUMNS, PUBLISHED_OUTPUTS, RUN_HERE
@@ -181,8 +181,20 @@ def test_ranks_take_whole_pairs_once_without_padding(tmp_path: Path):
         shares = [list(RankSampler(len(items), rank, world)) for rank in range(world)]
         assert sorted(index for share in shares for index in share) == list(range(len(items)))  # once each
         assert [len(share) for share in shares] == [len(RankSampler(len(items), r, world)) for r in range(world)]
+        assert shares == [list(range(r, len(items), world)) for r in range(world)]  # equal costs: round robin
     with pytest.raises(ValueError):
         RankSampler(3, 2, 2)
+    assert item_cost(items[0]) == 2 * 12 * 16 and item_cost(items[-1]) == 1 * 12 * 16  # jobs × pixels
+
+
+def test_ranks_share_items_by_their_cost() -> None:
+    """One large item and nine small ones: the large one alone on a rank, not five items each."""
+    assert balanced_shares([10.0] + [1.0] * 9, 2) == [[0], list(range(1, 10))]
+    # costliest first to the least loaded rank: 5 → 0, 4 → 1, 3 → 1, 3 → 0, 3 → 1 (loads 8 and 10)
+    assert balanced_shares([5.0, 4.0, 3.0, 3.0, 3.0], 2) == [[0, 3], [1, 2, 4]]
+    assert list(RankSampler(3, 0, 2, [1.0, 5.0, 1.0])) == [1] and list(RankSampler(3, 1, 2, [1.0, 5.0, 1.0])) == [0, 2]
+    with pytest.raises(ValueError):
+        RankSampler(3, 0, 2, [1.0])
 
 
 def test_published_outputs_share_their_pairs_items(tmp_path: Path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from fusion_bench.data.sample import FusionDataset, PairRecord
@@ -63,20 +64,48 @@ class ItemDataset(Dataset):
         return {"jobs": self.items[index].jobs, "sources": sources, "error": error}
 
 
-class RankSampler(Sampler[int]):
-    """Rank `rank` of `world` takes items rank, rank + world, ...: every item on exactly one rank, none
-    repeated or padded (unlike `DistributedSampler`)."""
+def item_cost(item: EvaluationItem) -> float:
+    """An item's work, for sharing items between ranks: its number of jobs × the pixels of its first source
+    (fusing and scoring both scale with them); 1 per job when that header cannot be read (the item's rows
+    will say why)."""
+    try:
+        with Image.open(item.jobs[0].sources[0]) as image:
+            width, height = image.size
+    except (OSError, ValueError, IndexError):
+        return float(len(item.jobs))
+    return float(len(item.jobs) * width * height)
 
-    def __init__(self, count: int, rank: int, world: int) -> None:
+
+def balanced_shares(costs: Sequence[float], world: int) -> list[list[int]]:
+    """Each rank's item indices: the costliest item first to the least loaded rank (ties to the lower rank),
+    each share in item order. The same on every rank (no communication needed); with equal costs it is
+    items r, r + world, .... A fixed split cannot hand a free rank more work as a pool could, so it balances
+    the expected work instead."""
+    loads = [0.0] * world
+    shares: list[list[int]] = [[] for _ in range(world)]
+    for index in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        rank = min(range(world), key=lambda r: (loads[r], r))
+        shares[rank].append(index)
+        loads[rank] += costs[index]
+    return [sorted(share) for share in shares]
+
+
+class RankSampler(Sampler[int]):
+    """Rank `rank` of `world` takes its share of the items (`balanced_shares` of `costs`, equal costs if
+    none): every item on exactly one rank, none repeated or padded (unlike `DistributedSampler`)."""
+
+    def __init__(self, count: int, rank: int, world: int, costs: Sequence[float] | None = None) -> None:
         if not 0 <= rank < world:
             raise ValueError(f"rank {rank} of world size {world}")
-        self.count, self.rank, self.world = count, rank, world
+        if costs is not None and len(costs) != count:
+            raise ValueError(f"{len(costs)} costs for {count} items")
+        self.indices = balanced_shares(costs if costs is not None else [1.0] * count, world)[rank]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(range(self.rank, self.count, self.world))
+        return iter(self.indices)
 
     def __len__(self) -> int:
-        return len(range(self.rank, self.count, self.world))
+        return len(self.indices)
 
 
 class ItemData(L.LightningDataModule):
@@ -87,5 +116,6 @@ class ItemData(L.LightningDataModule):
         self.items = list(items)
 
     def predict_dataloader(self) -> DataLoader:
-        sampler = RankSampler(len(self.items), self.trainer.global_rank, self.trainer.world_size)
+        sampler = RankSampler(len(self.items), self.trainer.global_rank, self.trainer.world_size,
+                              [item_cost(item) for item in self.items])
         return DataLoader(ItemDataset(self.items), batch_size=None, sampler=sampler, num_workers=0)
