@@ -51,15 +51,19 @@ SOURCE_TABLES = "source-tables"
 JPEG_STYLES: tuple[str, ...] = (IMWRITE_DEFAULTS, SOURCE_TABLES)
 
 
+def _known(name: str, known: tuple[str, ...], what: str) -> str:
+    if name not in known:
+        raise UnknownNameError(f"unknown {what} {name!r}; choose one of {', '.join(known)}")
+    return name
+
+
 def check_storage(name: str) -> str:
     """`name` if it is a storage protocol.
 
     Raises:
         UnknownNameError: any other name (the message lists the protocols).
     """
-    if name not in STORAGE_PROTOCOLS:
-        raise UnknownNameError(f"unknown storage protocol {name!r}; choose one of {', '.join(STORAGE_PROTOCOLS)}")
-    return name
+    return _known(name, STORAGE_PROTOCOLS, "storage protocol")
 
 
 def check_jpeg_style(name: str) -> str:
@@ -68,9 +72,7 @@ def check_jpeg_style(name: str) -> str:
     Raises:
         UnknownNameError: any other name (the message lists the styles).
     """
-    if name not in JPEG_STYLES:
-        raise UnknownNameError(f"unknown JPEG style {name!r}; choose one of {', '.join(JPEG_STYLES)}")
-    return name
+    return _known(name, JPEG_STYLES, "JPEG style")
 
 
 def stored_suffix(protocol: str, source: str | Path, jpeg_style: str = IMWRITE_DEFAULTS) -> str:
