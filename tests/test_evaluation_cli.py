@@ -3,13 +3,17 @@ resume, usage errors (exit 2, one `error:` line)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
+from fusion_bench.cli.evaluate import apply_config, device_choice
 from fusion_bench.cli.main import main
+from fusion_bench.evaluation.runner import Devices
 from fusion_bench.io.images import write_png
 from toy_catalogue import without_checksums
 
@@ -70,3 +74,51 @@ def test_leaderboard_without_results(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["leaderboard", "--results", str(tmp_path / "none"), "--out", str(tmp_path / "lb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / 'none'}: no results folder")
+
+
+def test_evaluate_reads_a_run_file_and_flags_win(tiny_lytro: Path, capsys: pytest.CaptureFixture):
+    """`--config`: methods, datasets, metrics and the trainer's placement from the file; a flag overrides."""
+    config = tiny_lytro / "run.yaml"
+    config.write_text("methods: [average]\ndatasets: [Lytro]\nmetrics: [Qabf]\n"
+                      "trainer: {accelerator: cpu, devices: 1, num_nodes: 1}\n")
+    out = tiny_lytro / "results"
+    assert main(["evaluate", "--config", str(config), "--out", str(out), "--json", "--no-wandb"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["computed"] == 20 and first["already_present"] == 0
+    assert main(["evaluate", "--config", str(config), "--metrics", "EN", "--out", str(out), "--json",
+                 "--no-wandb"]) == 0
+    assert json.loads(capsys.readouterr().out)["computed"] == 20  # EN, the flag's, not the file's Qabf
+    rows = pd.read_csv(out / "results.csv")
+    assert sorted(set(rows["metric"])) == ["EN", "Qabf"] and set(rows["method"]) == {"average"}
+
+
+def test_a_run_files_keys_fill_only_what_the_command_line_leaves_unset(tmp_path: Path):
+    config = tmp_path / "run.yaml"
+    config.write_text("methods: all\ndatasets: [MEFB, SICE]\nstorage: lossless\n"
+                      "trainer: {accelerator: gpu, devices: 8, num_nodes: 4}\n")
+    args = argparse.Namespace(config=config, methods=None, datasets="Lytro", metrics=None, storage=None,
+                              convention=None, published=None, accelerator=None, devices=2, num_nodes=None)
+    apply_config(args)
+    assert (args.methods, args.datasets, args.storage) == ("all", "Lytro", "lossless")
+    assert device_choice(args) == Devices("gpu", 2, 4)
+    assert device_choice(argparse.Namespace(accelerator=None, devices=None, num_nodes=None)) == Devices("auto", None, 1)
+
+
+@pytest.mark.parametrize("text, command, code, message", [
+    ("trainer: {gpus: 8}\n", "evaluate", 1, "invalid key or value 'trainer.gpus'"),
+    ("trainer: {devices: 0}\n", "evaluate", 1, "trainer.devices must be 'auto' or a whole number of at least 1"),
+    ("trainer: {accelerator: tpu}\n", "evaluate", 2, "trainer.accelerator 'tpu': expected one of"),
+    ("methods: 3\n", "evaluate", 1, "methods must be 'all' or a list of method names"),
+    ("storage: webp\n", "evaluate", 2, "storage 'webp': expected one of"),
+    ("datasets: [Lytro]\n", "evaluate", 2, "--methods required"),
+    ("convention: gray\n", "reproduce", 2, "convention cannot be set for this command"),
+    ("[1, 2]\n", "evaluate", 1, "a config file must be a mapping of keys"),
+])
+def test_a_bad_run_file_is_one_error_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture, text: str,
+                                                    command: str, code: int, message: str):
+    config = tmp_path / "run.yaml"
+    config.write_text(text)
+    assert main([command, "--config", str(config), "--no-wandb"]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
+    assert str(config) in err[0] or "--methods" in err[0]

@@ -99,3 +99,49 @@ def test_published_scores_are_imported_before_the_evaluation(data_root: Path, tm
         reproduce(results, Devices("cpu", 1), datasets=("MEFB",), methods=("average",), metrics=("EN",))
     imported = pd.read_csv(results / "imported" / "MEFB_published.csv")
     assert imported["method"].nunique() == 21 and imported["image"].nunique() == 100
+
+
+@pytest.mark.realdata
+def test_reproduce_scores_mefbs_published_images_in_its_own_loop(local_data: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture):
+    """With MEFB in the run, its published fused images are scored in the same loop as the run's jobs (each
+    with its pair's item), compared with the .mat and kept for the leaderboard; a re-run keeps them."""
+    from dataclasses import replace
+
+    from fusion_bench.evaluation import reproduce as reproduce_module
+    from fusion_bench.results.validation import load_validation
+    from fusion_bench.validation import mefb_published
+
+    real_prepare, real_images = reproduce_module.prepare, mefb_published.published_images
+
+    def two_pairs(datasets, methods=None):  # MEFB's Candle and Arno only: a short run
+        plan = real_prepare(datasets, methods)
+        plan.views = [replace(view, pairs=tuple(p for p in view.pairs if p.name in ("Candle", "Arno")))
+                      for view in plan.views]
+        return plan
+
+    monkeypatch.setattr("fusion_bench.cli.reproduce.prepare", two_pairs)
+    monkeypatch.setattr(mefb_published, "published_images",
+                        lambda root, pairs=None, methods=None: real_images(root, ["Candle"], ["DEM", "MEFNet"]))
+    seen: list[tuple[str, ...]] = []
+    from fusion_bench.evaluation.items import group_items as real_group
+
+    def spy(jobs):
+        items = real_group(jobs)
+        seen.extend(tuple(job.method for job in item.jobs) for item in items if item.image == "Candle")
+        return items
+
+    monkeypatch.setattr("fusion_bench.evaluation.runner.group_items", spy)
+    results = tmp_path / "results"
+    argv = ["reproduce", "--datasets", "MEFB", "--methods", "average", "--metrics", "EN,SD", "--devices", "1",
+            "--results", str(results), "--out", str(tmp_path / "lb"), "--no-wandb"]
+    assert main(argv) == 0
+    assert "MEFB validation: 2 published images (Candle) against MEFB's Matlab values: 2 scored in this run" \
+        in capsys.readouterr().err
+    assert seen == [("average", "DEM", "MEFNet")]  # one item: the pair's own job, then its published images
+    kept = load_validation(results)
+    assert len(kept) == 4 and (kept["rel_diff"] <= 1e-4).all()
+    assert "matlab_agreement.csv" in {path.name for path in (tmp_path / "lb" / "csv").iterdir()}
+    assert main(argv) == 0
+    assert "0 scored in this run, 2 kept from an earlier run of this scoring code" in capsys.readouterr().err

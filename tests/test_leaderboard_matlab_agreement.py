@@ -113,7 +113,7 @@ def test_validate_keeps_its_values_where_the_leaderboard_reads_them(local_data: 
                                                                    capsys: pytest.CaptureFixture):
     root = _results(tmp_path / "results")
     assert main(["validate", "mefb-published", "--pairs", "Candle", "--methods", "DEM,MEFNet", "--metrics", "EN,SD",
-                 "--workers", "1", "--results", str(root)]) == 0
+                 "--accelerator", "cpu", "--devices", "1", "--results", str(root)]) == 0
     assert "kept for the leaderboard: " + str(validation_path(root)) in capsys.readouterr().out
     kept = load_validation(root)
     assert sorted(set(zip(kept["method"], kept["metric"]))) == [("DEM", "EN"), ("DEM", "SD"), ("MEFNet", "EN"),
@@ -127,31 +127,29 @@ def test_validate_keeps_its_values_where_the_leaderboard_reads_them(local_data: 
 @pytest.mark.realdata
 def test_reproduce_keeps_the_validation_and_scores_it_again_only_when_needed(local_data: Path, tmp_path: Path,
                                                                               monkeypatch: pytest.MonkeyPatch):
-    """`keep_mefb_validation` (called by `fusion-bench reproduce`): scores the published images present once,
-    keeps the values, and scores again only for other metrics or another scoring code version."""
-    from fusion_bench.validation import kept as kept_module
-    from fusion_bench.validation import mefb_published
-    from fusion_bench.validation.mefb_published import ValidationReport, mefb_root, published_images
+    """`fusion-bench reproduce`'s validation: its jobs (only the .mat's metrics) run in the evaluation loop,
+    their rows are stored per image under the results folder's validation/, the comparison is kept for the
+    leaderboard, and an image is scored again only by another scoring code version."""
+    from dataclasses import replace
 
-    present = [(image.pair, image.method) for image in published_images(mefb_root())]
-    calls: list[list[str]] = []
+    from fusion_bench.evaluation.runner import Devices, pending, run_jobs
+    from fusion_bench.validation.kept import keep_mefb_validation, plan_kept_validation
+    from fusion_bench.validation.mefb_published import mefb_root, published_images
 
-    def fake(metrics, pairs=None, methods=None, workers=1):  # scores nothing: one row per image present
-        calls.append(list(metrics))
-        rows = [(pair, method, metric, 1.0, 1.0, 0.0, "", 0.1) for pair, method in present for metric in metrics]
-        comparison = pd.DataFrame(rows, columns=list(mefb_published.COMPARISON_COLUMNS))
-        return ValidationReport(comparison, pd.DataFrame(), len(present), sorted({p for p, _ in present}),
-                                version["now"], 1.0)
-
-    version = {"now": "0.1.0+gaaaaaaa"}
-    monkeypatch.setattr(mefb_published, "validate_mefb_published", fake)
-    monkeypatch.setattr("fusion_bench.evaluation.versions.scoring_code_version", lambda: version["now"])
     root = tmp_path / "results"
-    assert "scored" in kept_module.keep_mefb_validation(root, ["EN", "SD", "SSIM"])  # SSIM is not in the .mat
-    assert calls == [["EN", "SD"]] and len(load_validation(root)) == 2 * len(present)
-    assert "kept" in kept_module.keep_mefb_validation(root, ["SD", "EN"]) and len(calls) == 1
-    kept_module.keep_mefb_validation(root, ["EN"])  # other metrics: scored again
-    version["now"] = "0.1.0+gbbbbbbb"
-    kept_module.keep_mefb_validation(root, ["EN"])  # other scoring code: scored again
-    assert calls == [["EN", "SD"], ["EN"], ["EN"]] and set(load_validation(root)["code_version"]) == {version["now"]}
-    assert "none of the metrics" in kept_module.keep_mefb_validation(root, ["SSIM"]) and len(calls) == 3
+    plan = plan_kept_validation(root, ["EN", "SD", "SSIM"])  # SSIM is not in the .mat
+    assert plan.metrics == ("EN", "SD") and len(plan.jobs) == len(published_images(mefb_root()))
+    assert all(Path(job.part_path).is_relative_to(root / "validation") for job in plan.jobs)
+    plan = replace(plan, images=plan.images[:2], jobs=plan.jobs[:2])  # two images keep the test short
+    assert len(pending(plan.jobs)) == 2
+    run_jobs(plan.jobs, Devices("cpu", 1), progress=False)
+    line = keep_mefb_validation(plan, root, scored=2)
+    assert "2 published images" in line and "2 scored in this run" in line
+    kept = load_validation(root)
+    assert len(kept) == 4 and (kept["rel_diff"] <= 1e-4).all() and (kept["error"] == "").all()
+    assert pending(plan.jobs) == []  # kept: a re-run scores nothing
+    assert "kept from an earlier run" in keep_mefb_validation(plan, root, scored=0)
+    monkeypatch.setattr("fusion_bench.evaluation.plan.scoring_code_version", lambda: "0.1.0+gbbbbbbb")
+    again = plan_kept_validation(root, ["EN", "SD"])
+    assert len(pending(again.jobs)) == len(again.jobs)  # other scoring code: scored again
+    assert "none of the metrics" in plan_kept_validation(root, ["SSIM"])

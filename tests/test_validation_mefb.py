@@ -109,7 +109,8 @@ def test_cheap_metrics_agree_with_matlab_on_candle(local_data: Path, tmp_path: P
                                                    capsys: pytest.CaptureFixture) -> None:
     page = tmp_path / "report.md"
     argv = ["validate", "mefb-published", "--pairs", "Candle", "--methods", "DEM,IFCNN,MEFCNN,SPD_MEF,MEFNet",
-            "--metrics", "EN,SD,SF,AG,EI", "--json", "--out", str(page), "--csv", str(tmp_path / "values.csv")]
+            "--metrics", "EN,SD,SF,AG,EI", "--json", "--out", str(page), "--csv", str(tmp_path / "values.csv"),
+            "--accelerator", "cpu", "--devices", "1"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["images"], report["pairs"]) == (5, 1)

@@ -1,10 +1,11 @@
-"""`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--out DIR] [--metrics ...] [--convention C]
+"""`fusion-bench evaluate --methods M1,M2 --datasets D1,D2 [--config FILE.yaml] [--out DIR] [--metrics ...] [--convention C]
 [--storage imwrite|lossless] [--force] [--accelerator A] [--devices N] [--num-nodes M] [--published]
 [--no-wandb] [--json]`: fuse, store the fused image as the storage protocol says, score the stored file, write
 per-image rows; resumes. Runs as a Lightning prediction loop: on the CPU each device is a process (default:
 one per core), on GPUs fusing runs on each GPU; under `torchrun` or `srun` the ranks come from the launcher.
 Then the results of the datasets evaluated are logged as one W&B run (offline unless WANDB_MODE says
-otherwise): a table per dataset with every metric and a thumbnail, and the leaderboard's mean table."""
+otherwise): a table per dataset with every metric and a thumbnail, and the leaderboard's mean table.
+`--config` reads the options from a run file (`fusion_bench.evaluation.config`); flags given win."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import info, print_json
+from fusion_bench.errors import UsageProblem
 from fusion_bench.evaluation.evaluate import evaluate
-from fusion_bench.evaluation.runner import Devices
+from fusion_bench.evaluation.runner import ACCELERATORS, Devices
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.paths import results_dir
@@ -22,9 +24,11 @@ from fusion_bench.paths import results_dir
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("evaluate", help="run methods on datasets and score them (resumes)",
                                    description=__doc__)
-    parser.add_argument("--methods", required=True,
-                        help="comma-separated registered methods, or 'all' (each runs on the datasets of its task)")
-    parser.add_argument("--datasets", required=True, help="comma-separated catalogue names, e.g. MEFB,Lytro")
+    add_config_option(parser)
+    parser.add_argument("--methods", help="comma-separated registered methods, or 'all' (each runs on the datasets "
+                        "of its task); required here or in --config")
+    parser.add_argument("--datasets", help="comma-separated catalogue names, e.g. MEFB,Lytro; required here or in "
+                        "--config")
     parser.add_argument("--out", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
     parser.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20)")
     parser.add_argument("--convention", choices=("mefb", "gray"), help="override each dataset's convention")
@@ -36,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "(imwrite for MEFB, Lytro, MFFW, MFIFB; lossless for the others)")
     parser.add_argument("--force", action="store_true", help="recompute results that are already present")
     add_device_options(parser)
-    parser.add_argument("--published", action="store_true",
+    parser.add_argument("--published", action="store_true", default=None,
                         help="also score published fused images (MFIFB on Lytro/MFFW) and import MEFB's scores")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-wandb", action="store_true", help="log nothing to W&B")
@@ -60,17 +64,61 @@ def _count(text: str) -> int:
 
 def add_device_options(parser: argparse.ArgumentParser) -> None:
     """--accelerator, --devices, --num-nodes: Lightning's, for `evaluate` and `reproduce`."""
-    parser.add_argument("--accelerator", default="auto", choices=("auto", "cpu", "cuda", "gpu", "mps"),
+    parser.add_argument("--accelerator", choices=ACCELERATORS,
                         help="Lightning accelerator (default auto: the GPUs if any, else the CPU)")
     parser.add_argument("--devices", type=_devices,
                         help="devices per node: on the CPU, processes sharing the cores (default: one per core, at "
                              "most 8); on GPUs, how many (default: all); 'auto' lets Lightning choose")
-    parser.add_argument("--num-nodes", type=_count, default=1,
+    parser.add_argument("--num-nodes", type=_count,
                         help="machines of the run (default 1), each started by torchrun or srun")
 
 
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """--config: a run file (`evaluation.config`) for `evaluate` and `reproduce`."""
+    parser.add_argument("--config", type=Path, metavar="FILE.yaml",
+                        help="run file: the same keys as the flags (methods, datasets, metrics, storage, ...; "
+                             "trainer: accelerator, devices, num_nodes); a flag given here wins "
+                             "(examples: experiments/evaluation/)")
+
+
+def apply_config(args: argparse.Namespace, refused: tuple[str, ...] = ()) -> None:
+    """Fill each option not given on the command line from `args.config`'s file (lists as comma-separated
+    names, as the flags take them). A key of `refused` set in the file is a `UsageProblem`: the command
+    decides it itself.
+
+    Raises:
+        ConfigError: the file is invalid (see `load_evaluation_config`).
+        UsageProblem: the file sets a key of `refused`.
+    """
+    if args.config is None:
+        return
+    from fusion_bench.evaluation.config import load_evaluation_config
+
+    config = load_evaluation_config(args.config)
+    given = [key for key in refused if getattr(config, key) is not None]
+    if given:
+        raise UsageProblem(f"{args.config}: {', '.join(given)} cannot be set for this command")
+    for key in ("methods", "datasets", "metrics", "storage", "convention", "published"):
+        if key in refused or getattr(args, key, None) is not None:
+            continue
+        value = getattr(config, key)
+        if value is not None and key == "storage" and value not in STORAGE_PROTOCOLS:
+            raise UsageProblem(f"{args.config}: storage {value!r}: expected one of {', '.join(STORAGE_PROTOCOLS)}")
+        if value is not None and key == "convention" and value not in ("mefb", "gray"):
+            raise UsageProblem(f"{args.config}: convention {value!r}: expected mefb or gray")
+        setattr(args, key, ",".join(value) if isinstance(value, list) else value)
+    for key in ("accelerator", "devices", "num_nodes"):
+        value = getattr(config.trainer, key)
+        if getattr(args, key) is None and value is not None:
+            if key == "accelerator" and value not in ACCELERATORS:
+                raise UsageProblem(f"{args.config}: trainer.accelerator {value!r}: expected one of "
+                                   f"{', '.join(ACCELERATORS)}")
+            setattr(args, key, value)
+
+
 def device_choice(args: argparse.Namespace) -> Devices:
-    return Devices(args.accelerator, args.devices, args.num_nodes)
+    """The devices of `--accelerator`, `--devices`, `--num-nodes` (or the run file's), defaults where unset."""
+    return Devices(args.accelerator or "auto", args.devices, args.num_nodes or 1)
 
 
 def _split(text: str) -> list[str]:
@@ -78,11 +126,15 @@ def _split(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_config(args)
+    missing = [f"--{key}" for key in ("methods", "datasets") if getattr(args, key) is None]
+    if missing:
+        raise UsageProblem(f"{' and '.join(missing)} required (on the command line or in --config)")
     methods = [m.name for m in list_methods()] if args.methods == "all" else _split(args.methods)
     out = args.out or results_dir()
     datasets = _split(args.datasets)
     report = evaluate(methods, datasets, out, _split(args.metrics) if args.metrics else None,
-                      args.convention, args.force, device_choice(args), args.published,
+                      args.convention, args.force, device_choice(args), bool(args.published),
                       progress=not args.no_progress and not args.json, storage=args.storage)
     if not report.summary.main_process:
         return 0

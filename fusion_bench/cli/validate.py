@@ -1,11 +1,13 @@
-"""`fusion-bench validate mefb-published [--metrics ...] [--pairs ...] [--methods ...] [--workers N] [--json]
-[--out FILE.md] [--csv FILE.csv] [--results DIR]`.
+"""`fusion-bench validate mefb-published [--metrics ...] [--pairs ...] [--methods ...] [--accelerator A]
+[--devices N] [--num-nodes M] [--json] [--out FILE.md] [--csv FILE.csv] [--results DIR]`.
 
 Scores MEFB's published fused images that are present (FUSION_BENCH_DATA/MEFB/output/fused_images or the
 download cache: `fusion-bench data download MEFB --part published-fused`) with our metrics in the `mefb`
 convention and compares every value with MEFB's Matlab values (`evaluationMetrics.mat`, columns named by the
 method whose images they hold). Prints per metric: images, median and largest relative difference, the share
-within 1e-4 and within 1e-3, non-finite values of different kinds, failed images, and the worst images.
+within 1e-4 and within 1e-3, non-finite values of different kinds, failed images, and the worst images. Every image is scored
+again, by the evaluation loop on the devices asked for (default: a process per CPU core; under `torchrun` or
+`srun` the ranks come from the launcher).
 `--out` also writes the report page (Markdown), `--csv` every image's values (image, method, metric, ours,
 matlab, rel_diff, error, seconds); `--json` prints the summary as JSON. Every image's values are also kept in
 the results folder (`--results`, default FUSION_BENCH_HOME/results: `validation/mefb-published.csv`,
@@ -18,7 +20,7 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import print_json
-from fusion_bench.errors import UsageProblem
+from fusion_bench.cli.evaluate import add_device_options, device_choice
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -34,8 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     mefb.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20; our or MEFB's names)")
     mefb.add_argument("--pairs", help="comma-separated MEFB pair names (default: every pair present)")
     mefb.add_argument("--methods", help="comma-separated MEFB method names (default: every method present)")
-    mefb.add_argument("--workers", type=int, help="processes, each scoring whole pairs (default: as evaluate, the "
-                      "CPUs available, at most 8)")
+    add_device_options(mefb)
     mefb.add_argument("--out", type=Path, metavar="FILE.md", help="also write the report page here")
     mefb.add_argument("--csv", type=Path, metavar="FILE.csv", help="also write every image's values here")
     mefb.add_argument("--results", type=Path, metavar="DIR", help="results folder whose validation/ keeps every "
@@ -51,17 +52,16 @@ def run(args: argparse.Namespace) -> int:
     from fusion_bench.validation.mefb_published import validate_mefb_published
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
-    from fusion_bench.evaluation.runner import default_processes
-
-    if args.workers is not None and args.workers < 1:
-        raise UsageProblem(f"--workers {args.workers}: need at least 1")
-    workers = args.workers if args.workers is not None else default_processes()
-    report = validate_mefb_published(_names(args.metrics), _names(args.pairs), _names(args.methods), workers=workers)
+    results_root = args.results or results_dir()
+    report = validate_mefb_published(results_root, _names(args.metrics), _names(args.pairs), _names(args.methods),
+                                     device_choice(args))
+    if report is None:  # a rank other than 0: it scored its share
+        return 0
     if args.out is not None:
         write_page(report, args.out)
     if args.csv is not None:
         atomic_write_text(args.csv, report.comparison.to_csv(index=False))
-    kept = write_validation(args.results or results_dir(), report.comparison.assign(code_version=report.code_version))
+    kept = write_validation(results_root, report.comparison.assign(code_version=report.code_version))
     if args.json:
         print_json(report.as_dict())
         return 0

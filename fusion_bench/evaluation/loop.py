@@ -9,6 +9,9 @@ between ranks by `items.RankSampler`.
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +50,12 @@ def quiet_lightning() -> Iterator[None]:
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.WARNING)
+    observer = logging.getLogger(RANK_OBSERVER_LOGGER)
+    observer_state = (observer.level, observer.propagate)
+    notice = RankDeathNotice()
+    observer.setLevel(logging.INFO)
+    observer.propagate = False
+    observer.addHandler(notice)
     try:
         with quiet_third_party(), warnings.catch_warnings():
             for message in IGNORED_WARNINGS:
@@ -55,6 +64,41 @@ def quiet_lightning() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+        observer.removeHandler(notice)
+        observer.setLevel(observer_state[0])
+        observer.propagate = observer_state[1]
+
+
+# Lightning's watcher of the ranks it started: when one ends with an error code it logs that (at INFO) and
+# then sends SIGKILL to every process of the run, this one included, so nothing of ours runs afterwards.
+RANK_OBSERVER_LOGGER = "lightning.fabric.strategies.launchers.subprocess_script"
+_RANK_DIED = re.compile(r"Child process with PID (\d+) terminated with code (-?\d+)")
+
+
+_REPORTED = threading.Event()  # a rank's death has been reported: say it once
+
+
+def rank_death_reported() -> None:
+    """Note that this process reports a lost rank itself (`runner`: a collective failed), so that Lightning's
+    observer, if it notices too before ending the run, adds no second line."""
+    _REPORTED.set()
+
+
+class RankDeathNotice(logging.Handler):
+    """Says in one `error:` line on stderr, before Lightning's SIGKILL ends the run, which rank's process died
+    and what is kept (the items every rank finished; a re-run computes the rest)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = _RANK_DIED.search(record.getMessage())
+        if found is None or _REPORTED.is_set():
+            return
+        _REPORTED.set()
+        pid, code = found.group(1), int(found.group(2))
+        how = " (killed by SIGKILL, e.g. for memory)" if code == -9 else (
+            f" (signal {-code})" if code < 0 else "")
+        sys.stderr.write(f"error: a process of this run (PID {pid}) ended with code {code}{how}; Lightning stops "
+                         f"the others; the items finished are kept and a re-run computes the rest\n")
+        sys.stderr.flush()
 
 
 class EvaluationModule(L.LightningModule):

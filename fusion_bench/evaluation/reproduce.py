@@ -22,6 +22,7 @@ from pathlib import Path
 from fusion_bench.errors import FusionBenchError
 from fusion_bench.evaluation.evaluate import DatasetView, open_dataset, plan_jobs
 from fusion_bench.evaluation.jobs import Job
+from fusion_bench.evaluation.locks import inter_process_lock
 from fusion_bench.evaluation.plan import rescoring_jobs
 from fusion_bench.evaluation.published import import_mefb_scores
 from fusion_bench.evaluation.runner import Devices, RunSummary, run_jobs
@@ -51,7 +52,13 @@ def _say(message: str) -> None:
 
 def prepare(datasets: Sequence[str] = DATASETS, methods: Sequence[str] | None = None) -> Plan:
     """Find the datasets and obtain the weights of `methods` (default: every registered method); whatever
-    is unavailable is skipped with the reason."""
+    is unavailable is skipped with the reason. One process at a time (`locks`): the ranks of a run started
+    by `torchrun` or `srun` all prepare, and only the first fetches what is missing."""
+    with inter_process_lock("prepare"):
+        return _prepare(datasets, methods)
+
+
+def _prepare(datasets: Sequence[str], methods: Sequence[str] | None) -> Plan:
     plan = Plan()
     for name in datasets:
         try:
@@ -114,14 +121,16 @@ def _by_method_and_dataset(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
 
 def reproduce(results_root: Path, where: Devices = Devices(), datasets: Sequence[str] = DATASETS,
               methods: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-              storage: str | None = None) -> RunSummary:
+              storage: str | None = None, plan: Plan | None = None, extra_jobs: Sequence[Job] = ()) -> RunSummary:
     """Run everything that is available (or the given datasets / methods / metrics; default MEFB's 20) and
     export `results.csv`; say on stderr what was skipped or failed. `storage` stores every dataset's fused
     images that way (default: as each dataset's benchmark stores them, `results/storage.csv`). `where`: the
-    devices and nodes (default: a process per CPU core, or every GPU). On ranks other than 0 the summary
-    says `main_process=False` and nothing else is done."""
+    devices and nodes (default: a process per CPU core, or every GPU). `plan`: what `prepare` found, when the
+    caller has prepared already (then `datasets` and `methods` are not used). `extra_jobs` run in the same loop,
+    each in its pair's item (the command's MEFB validation). On ranks other than 0 the summary says
+    `main_process=False` and nothing else is done."""
     start = time.perf_counter()
-    plan = prepare(datasets, methods)
+    plan = plan if plan is not None else prepare(datasets, methods)
     from fusion_bench.metrics.registry import mefb_metric_names
 
     jobs, not_planned = plan_jobs(plan.methods, plan.views, list(metrics or mefb_metric_names()), results_root,
@@ -136,7 +145,7 @@ def reproduce(results_root: Path, where: Devices = Devices(), datasets: Sequence
         if view.name == "MEFB":
             import_mefb_scores(view.root, results_root)
     # MGDN's extra scorings follow each pair's main jobs in the same item: they read the images those wrote.
-    summary = run_jobs(jobs + evidence_jobs(jobs, results_root), where)
+    summary = run_jobs(jobs + evidence_jobs(jobs, results_root) + list(extra_jobs), where)
     if not summary.main_process:
         return summary
     export_results(results_root)

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fusion_bench.errors import UsageProblem
+from fusion_bench.errors import EvaluationError, UsageProblem
 from fusion_bench.evaluation.items import ItemData, group_items
 from fusion_bench.evaluation.jobs import Job
-from fusion_bench.evaluation.loop import EvaluationModule, JobRunner, ResultsWriter, quiet_lightning
-from fusion_bench.evaluation.worker import run_job
+from fusion_bench.evaluation.locks import fetch_weights
+from fusion_bench.evaluation.loop import EvaluationModule, JobRunner, ResultsWriter, quiet_lightning, rank_death_reported
+from fusion_bench.evaluation.worker import one_line, run_job
 from fusion_bench.results.store import read_rows
 
 ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "cuda", "gpu", "mps")
@@ -108,6 +110,8 @@ def on_cpu(accelerator: str) -> bool:
 
 def trainer_arguments(where: Devices) -> tuple[dict, int | None]:
     """Lightning Trainer arguments for `where`, and the torch threads of each process (None: unchanged).
+    In a notebook (`interactive_session`), unless a launcher started the ranks, the CPU default is one
+    process and a multi-process run forks its ranks (`ddp_notebook`), the one DDP Lightning allows there.
 
     Raises:
         UsageProblem: an unknown accelerator, or a device or node count below 1.
@@ -117,15 +121,25 @@ def trainer_arguments(where: Devices) -> tuple[dict, int | None]:
     if where.num_nodes < 1 or (isinstance(where.devices, int) and where.devices < 1):
         raise UsageProblem(f"devices {where.devices}, nodes {where.num_nodes}: need at least 1 of each")
     cpu = on_cpu(where.accelerator)
-    devices = where.devices if where.devices is not None else (default_processes() if cpu else "auto")
+    launched = "WORLD_SIZE" in os.environ  # torchrun, srun (SLURM) or Lightning's own launcher started us
+    interactive = interactive_session() and not launched
+    default = (1 if interactive else default_processes()) if cpu else "auto"
+    devices = where.devices if where.devices is not None else default
     processes = devices if isinstance(devices, int) else None
-    distributed = where.num_nodes > 1 or processes is None or processes > 1 or "WORLD_SIZE" in os.environ
+    distributed = where.num_nodes > 1 or processes is None or processes > 1 or launched
     # On the CPU each process takes an equal share of the cores (one each with a process per core, as the
     # metrics' compiled loops were measured).
     threads = max(1, default_processes() // processes) if cpu and processes and processes > 1 else None
     arguments = {"accelerator": "cpu" if cpu else where.accelerator, "devices": devices,
-                 "num_nodes": where.num_nodes, "strategy": "ddp" if distributed else "auto"}
+                 "num_nodes": where.num_nodes,
+                 "strategy": ("ddp_notebook" if interactive else "ddp") if distributed else "auto"}
     return arguments, threads
+
+
+def interactive_session() -> bool:
+    """Whether this is an interactive Python (a notebook, the REPL), where Lightning cannot start DDP by
+    re-running the script: there a run defaults to one process, and more are forked (`ddp_notebook`)."""
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive)
 
 
 def run_jobs(jobs: Sequence[Job], where: Devices = Devices(devices=1), force: bool = False, progress: bool = True,
@@ -140,6 +154,7 @@ def run_jobs(jobs: Sequence[Job], where: Devices = Devices(devices=1), force: bo
     if not todo:
         return summary
     arguments, threads = trainer_arguments(where)
+    fetch_weights(todo)  # before the ranks start: under torchrun every rank is here at once
     with quiet_lightning():
         trainer = _predict(arguments, threads, todo, force, progress, execute)
     if trainer.global_rank != 0:
@@ -171,7 +186,22 @@ def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool,
         if trainer.interrupted:  # Lightning turns Ctrl-C into an exit; ours is the CLI's `error: interrupted`
             raise KeyboardInterrupt from None
         raise
+    except RuntimeError as exc:
+        if trainer.world_size > 1 and peer_lost(exc):
+            rank_death_reported()
+            raise EvaluationError("another process of this run ended (a collective found its rank gone; e.g. killed "
+                                  "for memory); the items finished are kept and a re-run computes the rest") from None
+        raise
     finally:  # Lightning ignores Ctrl-C from an interrupt on; the caller's handling comes back
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, on_interrupt)
     return trainer
+
+
+def peer_lost(exc: RuntimeError) -> bool:
+    """Whether a collective failed because another rank's process is gone (gloo and NCCL say it thus)."""
+    import torch.distributed
+
+    text = str(exc)
+    return isinstance(exc, torch.distributed.DistBackendError) or any(
+        sign in text for sign in ("Connection closed by peer", "Connection reset by peer", "remote worker crashing"))

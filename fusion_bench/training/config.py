@@ -22,8 +22,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from fusion_bench.config_files import error_reason, load_yaml, merge_config
 from fusion_bench.errors import ConfigError
-from fusion_bench.io.files import file_problem
 from fusion_bench.losses.composite import LossConfig
 from fusion_bench.training.module import OptimConfig
 from fusion_bench.training.synthetic_exposure import SyntheticExposureConfig
@@ -111,38 +111,6 @@ class Experiment:
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
 
-def _load_yaml(path: Path, what: str) -> DictConfig:
-    problem = file_problem(path)
-    if problem:
-        raise ConfigError(f"{what} {path}: {problem}")
-    try:
-        loaded = OmegaConf.load(path)
-    except Exception as exc:  # OmegaConf's, PyYAML's parser errors (not ValueErrors), OSError
-        raise ConfigError(f"{path}: not a valid YAML config ({one_line(exc)})") from exc
-    if not isinstance(loaded, DictConfig):
-        raise ConfigError(f"{path}: a config file must be a mapping of keys")
-    return loaded
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (YAML parser errors span several: what, then where)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _reason(exc: OmegaConfBaseException) -> str:
-    """OmegaConf's message without the `full_key:` / `object_type=` lines it appends (the key is named already)."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def _merge(base: DictConfig, other: Any, source: str) -> DictConfig:
-    try:
-        return OmegaConf.merge(base, other)  # type: ignore[return-value]
-    except OmegaConfBaseException as exc:
-        key = getattr(exc, "full_key", None) or "?"
-        raise ConfigError(f"{source}: invalid key or value {key!r}: {_reason(exc)}") from exc
-
-
 def experiments_dir(experiment: Path) -> Path:
     """The folder holding the group sub-folders: the experiment's folder, or its parent for sweeps/."""
     for folder in (experiment.parent, experiment.parent.parent):
@@ -162,7 +130,7 @@ def _parse_override(override: str) -> DictConfig:
     try:
         return OmegaConf.from_dotlist([override])
     except OmegaConfBaseException as exc:
-        raise ConfigError(f"override {override!r}: {_reason(exc)}") from exc
+        raise ConfigError(f"override {override!r}: {error_reason(exc)}") from exc
 
 
 def _is_group_choice(override: str) -> bool:
@@ -198,7 +166,7 @@ def compose(path: str | Path, overrides: Sequence[str] = ()) -> DictConfig:
     a choice with no file is an error listing the group's files.
     """
     path = Path(path)
-    body = _load_yaml(path, "experiment")
+    body = load_yaml(path, "experiment")
     root = experiments_dir(path)
     config: DictConfig = OmegaConf.structured(Experiment)
     choices = _defaults(path, body, overrides)
@@ -208,13 +176,13 @@ def compose(path: str | Path, overrides: Sequence[str] = ()) -> DictConfig:
             known = group_choices(root, group)
             raise ConfigError(f"defaults.{group}={choice}: no file {group_file}; choices for {group}: "
                               f"{', '.join(known) if known else f'none (no {root / group}/*.yaml)'}")
-        config = _merge(config, {group: _load_yaml(group_file, f"defaults.{group}={choice}")}, str(group_file))
-    config = _merge(config, body, str(path))
+        config = merge_config(config, {group: load_yaml(group_file, f"defaults.{group}={choice}")}, str(group_file))
+    config = merge_config(config, body, str(path))
     config.defaults = choices
     for override in overrides:
         if _is_group_choice(override):
             continue
-        config = _merge(config, _parse_override(override), f"override {override!r}")
+        config = merge_config(config, _parse_override(override), f"override {override!r}")
     validate(config)
     return config
 

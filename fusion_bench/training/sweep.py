@@ -155,7 +155,7 @@ def load_sweep(path: str | Path) -> dict[str, Any]:
     try:
         sweep = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as exc:
-        from fusion_bench.training.config import one_line
+        from fusion_bench.config_files import one_line
 
         raise ConfigError(f"{path}: not valid YAML ({one_line(exc)})") from exc
     if not isinstance(sweep, dict):

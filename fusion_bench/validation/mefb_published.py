@@ -5,18 +5,17 @@ compare each value with `evaluationMetrics.mat`, whose columns are named by the 
 The images are those of the dataset's optional part `published-fused` that are present and verify
 (`FUSION_BENCH_DATA/MEFB/output/fused_images/` or the download cache: `fetch.part_files`). They are scored
 exactly as an evaluation scores published outputs: `evaluation.plan.published_output_jobs` builds the jobs and
-`evaluation.worker.run_job` (the evaluation's scoring path: `read_image`, `metrics.registry.compute_metrics`)
-computes them, each worker taking whole pairs so that the metrics' source caches are shared by a pair's
-images. Nothing is cached between runs: the point of a run is to check the metric code as it is now,
-committed or not.
+the evaluation loop runs them (`evaluation.runner.run_jobs`: any devices, each rank taking whole pairs so
+that a pair's images share the metrics' source caches), their rows stored under the results folder's
+`validation/` (`validation_store`), apart from the rows the leaderboard ranks. `fusion-bench validate` scores
+every image again; `fusion-bench reproduce` runs these jobs among its own and keeps rows of the same scoring
+code version (`validation.kept`).
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pandas as pd
 from fusion_bench.data.mefb import column_methods, published_fused_name, read_information, read_score_array
 from fusion_bench.errors import DatasetError, UsageProblem
 from fusion_bench.evaluation.jobs import Job
+from fusion_bench.evaluation.runner import Devices
 from fusion_bench.validation.compare import relative_difference, summarise
 
 SOURCE = "MEFB output/fused_images (xingchenzhang/MEFB @ 92688fc), scored here"
@@ -104,45 +104,76 @@ def published_images(root: Path, pairs: Sequence[str] | None = None,
     return sorted(found, key=lambda image: (names.index(image.pair), labels.index(image.method)))
 
 
-def scoring_jobs(root: Path, images: Sequence[PublishedImage], metrics: Sequence[str], scratch: Path) -> list[Job]:
-    """The evaluation's score-only jobs for `images` in the `mefb` convention (their result files, under
-    `scratch`, are never written: nothing is kept between runs)."""
+def scoring_jobs(root: Path, images: Sequence[PublishedImage], metrics: Sequence[str], store: Path) -> list[Job]:
+    """The evaluation's score-only jobs for `images` in the `mefb` convention, their rows stored under
+    `store` (`validation_store`), each image's file keyed on the scoring code version."""
     from fusion_bench.data.mefb import discover
     from fusion_bench.evaluation.plan import Pair, published_output_jobs
 
     records = {record.name: record for record in discover(root)}
     pairs = [Pair(name, records[name].source_paths) for name in dict.fromkeys(image.pair for image in images)]
     outputs = [(image.pair, image.method, image.path) for image in images]
-    return published_output_jobs("MEFB", pairs, outputs, "mefb", list(metrics), scratch, SOURCE)
+    return published_output_jobs("MEFB", pairs, outputs, "mefb", list(metrics), store, SOURCE)
 
 
-def _score_pair(jobs: list[Job]) -> list[dict]:
-    from fusion_bench.evaluation.worker import run_job
-
-    return [row for job in jobs for row in run_job(job)]
-
-
-def _init_worker() -> None:
-    from fusion_bench.evaluation.allocator import keep_freed_memory
-    from fusion_bench.evaluation.worker import limit_threads
-
-    limit_threads(1)
-    keep_freed_memory()
+def validation_store(results_root: Path) -> Path:
+    """Where the scored rows of the published images are stored: beside the kept comparison
+    (`results.validation.validation_path`), apart from the evaluation's rows, which the leaderboard ranks."""
+    return Path(results_root) / "validation"
 
 
-def score(jobs: Sequence[Job], workers: int = 1) -> pd.DataFrame:
-    """Result rows of `jobs` (the results-table columns), each worker process scoring whole pairs."""
-    groups: dict[str, list[Job]] = {}
+@dataclass(frozen=True)
+class ValidationPlan:
+    """What a validation scores: the MEFB copy, the images, our metric names and the evaluation jobs that
+    score them (run by `evaluation.runner.run_jobs`, on their own or among a whole-table run's jobs)."""
+
+    root: Path
+    images: tuple[PublishedImage, ...]
+    metrics: tuple[str, ...]
+    jobs: tuple[Job, ...]
+
+    @property
+    def pair_names(self) -> list[str]:
+        return list(dict.fromkeys(image.pair for image in self.images))
+
+
+def plan_validation(results_root: Path, metrics: Sequence[str] | None = None, pairs: Sequence[str] | None = None,
+                    methods: Sequence[str] | None = None) -> ValidationPlan:
+    """The published images present (optionally only `pairs` / `methods`) to score on `metrics` (default:
+    MEFB's 20; our or MEFB's names), their rows stored under `validation_store(results_root)`.
+
+    Raises:
+        UsageProblem: a metric that is not in MEFB's .mat, an unknown pair or method.
+        DatasetError: MEFB or its published images are not available.
+    """
+    from fusion_bench.metrics.registry import get_metric, mefb_metric_names
+
+    specs = [get_metric(name) for name in metrics] if metrics else [get_metric(n) for n in mefb_metric_names()]
+    outside = [spec.name for spec in specs if not spec.mefb_name]
+    if outside:
+        raise UsageProblem(f"metric(s) {', '.join(outside)} are not in MEFB's .mat; it holds "
+                           f"{', '.join(mefb_metric_names())}")
+    names = tuple(spec.name for spec in specs)
+    root = mefb_root()
+    images = tuple(published_images(root, pairs, methods))
+    jobs = tuple(scoring_jobs(root, images, names, validation_store(results_root)))
+    return ValidationPlan(root, images, names, jobs)
+
+
+def scored_rows(jobs: Sequence[Job]) -> pd.DataFrame:
+    """The stored rows of `jobs` (results-table columns), each job's metrics only.
+
+    Raises:
+        DatasetError: a job has no stored rows (its run did not finish).
+    """
+    from fusion_bench.results.store import read_rows
+
+    rows = []
     for job in jobs:
-        groups.setdefault(job.image, []).append(job)
-    if workers <= 1 or len(groups) == 1:
-        from fusion_bench.evaluation.allocator import keep_freed_memory
-
-        keep_freed_memory()
-        rows = [row for group in groups.values() for row in _score_pair(group)]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups)), initializer=_init_worker) as pool:
-            rows = [row for result in pool.map(_score_pair, list(groups.values())) for row in result]
+        part = Path(job.part_path)
+        if not part.is_file():
+            raise DatasetError(f"{part}: no rows stored for {job.method} on {job.image}; run the validation again")
+        rows += [row for row in read_rows(part) if row["metric"] in job.metrics]
     return pd.DataFrame(rows)
 
 
@@ -168,27 +199,27 @@ def compare(root: Path, rows: pd.DataFrame) -> pd.DataFrame:
     return comparison[list(COMPARISON_COLUMNS)]
 
 
-def validate_mefb_published(metrics: Sequence[str] | None = None, pairs: Sequence[str] | None = None,
-                            methods: Sequence[str] | None = None, workers: int = 1) -> ValidationReport:
-    """Score the published images present (optionally only `pairs` / `methods`) on `metrics` (default: MEFB's
-    20, our or MEFB's names) in the `mefb` convention and compare them with MEFB's Matlab values."""
-    from fusion_bench.metrics.registry import get_metric, mefb_metric_names
-
-    specs = [get_metric(name) for name in metrics] if metrics else [get_metric(n) for n in mefb_metric_names()]
-    outside = [spec.name for spec in specs if not spec.mefb_name]
-    if outside:
-        raise UsageProblem(f"metric(s) {', '.join(outside)} are not in MEFB's .mat; it holds "
-                           f"{', '.join(mefb_metric_names())}")
-    names = [spec.name for spec in specs]
-    start = time.perf_counter()
-    root = mefb_root()
-    images = published_images(root, pairs, methods)
-    with tempfile.TemporaryDirectory(prefix="fusion-bench-validate-") as scratch:
-        jobs = scoring_jobs(root, images, names, Path(scratch))
-        rows = score(jobs, workers)
-    comparison = compare(root, rows)
-    order = {name: index for index, name in enumerate(names)}
+def report(plan: ValidationPlan, seconds: float) -> ValidationReport:
+    """The comparison of `plan`'s stored rows with the .mat, and its per-metric summary."""
+    comparison = compare(plan.root, scored_rows(plan.jobs))
+    order = {name: index for index, name in enumerate(plan.metrics)}
     summary = summarise(comparison.sort_values("metric", key=lambda s: s.map(order), kind="stable"))
-    return ValidationReport(comparison, summary, images=len(images),
-                            pair_names=list(dict.fromkeys(image.pair for image in images)),
-                            code_version=jobs[0].code_version, seconds=time.perf_counter() - start)
+    return ValidationReport(comparison, summary, images=len(plan.images), pair_names=plan.pair_names,
+                            code_version=plan.jobs[0].code_version, seconds=seconds)
+
+
+def validate_mefb_published(results_root: Path, metrics: Sequence[str] | None = None,
+                            pairs: Sequence[str] | None = None, methods: Sequence[str] | None = None,
+                            where: Devices = Devices(devices=1), progress: bool = False) -> ValidationReport | None:
+    """Score the published images present (optionally only `pairs` / `methods`) on `metrics` (default: MEFB's
+    20, our or MEFB's names) in the `mefb` convention, every one again (the point is to check the metric code
+    as it is now, committed or not), on `where`'s devices as an evaluation runs (`run_jobs`: each rank takes
+    whole pairs, so a pair's images share the metrics' source caches), and compare them with MEFB's Matlab
+    values. None on ranks other than 0, which only score their share."""
+    from fusion_bench.evaluation.runner import run_jobs
+
+    start = time.perf_counter()
+    plan = plan_validation(results_root, metrics, pairs, methods)
+    if not run_jobs(plan.jobs, where, force=True, progress=progress).main_process:
+        return None
+    return report(plan, time.perf_counter() - start)
