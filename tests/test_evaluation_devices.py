@@ -1,5 +1,6 @@
 """Where an evaluation runs: the Lightning Trainer arguments built from --accelerator/--devices/--num-nodes
-(`runner.trainer_arguments`), on the CPU, under a launcher and in a notebook."""
+(`runner.trainer_arguments`), on the CPU, under a launcher and in a notebook; and the one line a rank's death
+leaves on stderr (`loop.RankDeathNotice`)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,44 @@ def test_in_a_notebook_one_process_by_default_and_more_are_forked(monkeypatch: p
 def test_bad_placements_are_usage_problems(where: Devices, text: str) -> None:
     with pytest.raises(UsageProblem, match=text):
         trainer_arguments(where)
+
+
+@pytest.mark.parametrize("code, said", [
+    (-9, "error: a process of this run (PID 4242) ended with code -9 (killed by SIGKILL, e.g. for memory); "
+         "Lightning stops the others; the items finished are kept and a re-run computes the rest"),
+    (1, "error: a process of this run (PID 4242) ended with code 1; Lightning stops the others; the items "
+        "finished are kept and a re-run computes the rest"),
+    (130, "error: interrupted"),
+])
+def test_lightnings_note_of_a_dead_rank_becomes_one_error_line(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture, code: int,
+                                                              said: str) -> None:
+    import logging
+    import threading
+
+    from fusion_bench.evaluation import loop
+
+    monkeypatch.setattr(loop, "_REPORTED", threading.Event())
+    message = (f"[rank: 1] Child process with PID 4242 terminated with code {code}. Forcefully terminating all "
+               "other processes to avoid zombies 🧟")
+    record = logging.LogRecord(loop.RANK_OBSERVER_LOGGER, logging.INFO, __file__, 1, message, None, None)
+    notice = loop.RankDeathNotice()
+    notice.emit(record)
+    notice.emit(record)  # said once
+    notice.emit(logging.LogRecord(loop.RANK_OBSERVER_LOGGER, logging.INFO, __file__, 1, "other note", None, None))
+    assert capsys.readouterr().err.splitlines() == [said]
+
+
+def test_no_second_line_when_the_run_reported_the_loss_itself(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    import logging
+    import threading
+
+    from fusion_bench.evaluation import loop
+
+    monkeypatch.setattr(loop, "_REPORTED", threading.Event())
+    loop.rank_death_reported()
+    loop.RankDeathNotice().emit(logging.LogRecord(
+        loop.RANK_OBSERVER_LOGGER, logging.INFO, __file__, 1,
+        "Child process with PID 1 terminated with code -9. Forcefully terminating", None, None))
+    assert capsys.readouterr().err == ""

@@ -94,6 +94,10 @@ class RankDeathNotice(logging.Handler):
             return
         _REPORTED.set()
         pid, code = found.group(1), int(found.group(2))
+        if code in (130, -2):  # the rank was interrupted (Ctrl-C reaches every process of the group)
+            sys.stderr.write("error: interrupted\n")
+            sys.stderr.flush()
+            return
         how = " (killed by SIGKILL, e.g. for memory)" if code == -9 else (
             f" (signal {-code})" if code < 0 else "")
         sys.stderr.write(f"error: a process of this run (PID {pid}) ended with code {code}{how}; Lightning stops "
