@@ -5,6 +5,7 @@ with a one-line count of those skips; in CI (CI=true) they fail instead, naming 
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,18 @@ def _env_dir(variable: str, default: Path) -> Path:
     if not any(path.iterdir()):
         missing_shared_data(f"{where} is an empty folder")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_unchanged() -> Iterator[None]:
+    """A test must leave the process's Ctrl-C handling as it found it: a SIGINT ignored by a test run in this
+    worker would be inherited by every process later tests start (and Ctrl-C tests would then hang on)."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        pytest.fail(f"the test left SIGINT handled by {after!r} (was {before!r})")
 
 
 @pytest.fixture(autouse=True)

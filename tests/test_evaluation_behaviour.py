@@ -150,9 +150,10 @@ def _rerun_computes_only_the_rest(out: Path, survived: dict[Path, bytes], capsys
 def test_ctrl_c_during_a_two_process_run_keeps_what_finished(data: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "results"
-    # SF waits 1 s per image, so the run lasts at least 10 s after its first parts: long enough for this test,
-    # however loaded the machine, to send Ctrl-C while it runs (at 0.4 s a loaded CI once saw it finish first).
-    process = _probe(out, {"PROBE_SLEEP": "1.0"}, start_new_session=True)
+    # Started as from a terminal, Ctrl-C at its default action: a shell that runs the tests in the background
+    # (`make test &`) leaves SIGINT ignored, and the probe would inherit that and never be interrupted.
+    process = _probe(out, {"PROBE_SLEEP": "0.4"}, start_new_session=True,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_parts(out, 3, process)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
     _, err = process.communicate(timeout=120)
