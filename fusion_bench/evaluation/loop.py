@@ -76,12 +76,17 @@ _RANK_DIED = re.compile(r"Child process with PID (\d+) terminated with code (-?\
 
 
 _REPORTED = threading.Event()  # a rank's death has been reported: say it once
+_REPORTING = threading.Lock()
 
 
-def rank_death_reported() -> None:
+def rank_death_reported() -> bool:
     """Note that this process reports a lost rank itself (`runner`: a collective failed), so that Lightning's
-    observer, if it notices too before ending the run, adds no second line."""
-    _REPORTED.set()
+    observer, if it notices too before ending the run, adds no second line; returns whether the observer had
+    already said it (then the caller says nothing more)."""
+    with _REPORTING:
+        already = _REPORTED.is_set()
+        _REPORTED.set()
+    return already
 
 
 class RankDeathNotice(logging.Handler):
@@ -90,13 +95,10 @@ class RankDeathNotice(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         found = _RANK_DIED.search(record.getMessage())
-        if found is None or _REPORTED.is_set():
+        if found is None:
             return
-        _REPORTED.set()
         pid, code = found.group(1), int(found.group(2))
-        if code in (130, -2):  # the rank was interrupted (Ctrl-C reaches every process of the group)
-            sys.stderr.write("error: interrupted\n")
-            sys.stderr.flush()
+        if code in (130, -2) or rank_death_reported():  # 130, -2: Ctrl-C, which this process reports itself
             return
         how = " (killed by SIGKILL, e.g. for memory)" if code == -9 else (
             f" (signal {-code})" if code < 0 else "")

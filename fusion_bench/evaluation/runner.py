@@ -188,7 +188,8 @@ def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool,
         raise
     except RuntimeError as exc:
         if trainer.world_size > 1 and peer_lost(exc):
-            rank_death_reported()
+            if rank_death_reported():  # Lightning's observer has said it (and is ending the run)
+                raise SystemExit(1) from None
             raise EvaluationError("another process of this run ended (a collective found its rank gone; e.g. killed "
                                   "for memory); the items finished are kept and a re-run computes the rest") from None
         raise
