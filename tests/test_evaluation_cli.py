@@ -14,17 +14,12 @@ import torch
 from fusion_bench.cli.evaluate import apply_config, device_choice
 from fusion_bench.cli.main import main
 from fusion_bench.evaluation.runner import Devices
-from fusion_bench.io.images import write_png
-from toy_catalogue import without_checksums
+from toy_catalogue import without_checksums, write_toy_lytro
 
 
 @pytest.fixture
 def tiny_lytro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    generator = torch.Generator().manual_seed(3)
-    for index in range(1, 21):
-        base = torch.rand(1, 3, 24, 24, generator=generator)
-        write_png(base, tmp_path / "data" / "Lytro" / "A" / f"lytro_{index:02d}.png")
-        write_png(base.flip(-1), tmp_path / "data" / "Lytro" / "B" / f"lytro_{index:02d}.png")
+    write_toy_lytro(tmp_path / "data", torch.Generator().manual_seed(3))
     monkeypatch.setenv("FUSION_BENCH_DATA", str(tmp_path / "data"))
     without_checksums(monkeypatch, "Lytro")  # random images: used as a copy of the layout, not of Lytro's files
     return tmp_path

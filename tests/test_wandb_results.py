@@ -13,18 +13,13 @@ import pytest
 import torch
 
 from fusion_bench.cli.main import main
-from fusion_bench.io.images import write_png
-from toy_catalogue import without_checksums
+from toy_catalogue import without_checksums, write_toy_lytro
 from wandb_records import finished_records, item_key
 
 
 @pytest.fixture
 def tiny_lytro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    generator = torch.Generator().manual_seed(5)
-    for index in range(1, 21):
-        base = torch.rand(1, 3, 24, 32, generator=generator)
-        write_png(base, tmp_path / "data" / "Lytro" / "A" / f"lytro_{index:02d}.png")
-        write_png(base.flip(-1), tmp_path / "data" / "Lytro" / "B" / f"lytro_{index:02d}.png")
+    write_toy_lytro(tmp_path / "data", torch.Generator().manual_seed(5), width=32)
     monkeypatch.setenv("FUSION_BENCH_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("FUSION_BENCH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("WANDB_DATA_DIR", str(tmp_path / "wandb-data"))  # wandb's artifact staging
