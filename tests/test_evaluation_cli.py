@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fusion_bench.cli.evaluate import apply_config, device_choice
+from fusion_bench.cli.arguments import apply_config, device_choice
 from fusion_bench.cli.main import main
 from fusion_bench.evaluation.runner import Devices
 from toy_catalogue import without_checksums, write_toy_lytro

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fusion_bench.cli.arguments import add_config_option, add_device_options, apply_config, comma_names, device_choice
 from fusion_bench.cli.output import info, print_json
 from fusion_bench.errors import UsageProblem
 from fusion_bench.evaluation.evaluate import evaluate
-from fusion_bench.evaluation.runner import ACCELERATORS, Devices
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
+from fusion_bench.metrics.registry import CONVENTIONS
 from fusion_bench.models.registry import list_methods
 from fusion_bench.paths import results_dir
 
@@ -31,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "--config")
     parser.add_argument("--out", type=Path, help="results folder (default FUSION_BENCH_HOME/results)")
     parser.add_argument("--metrics", help="comma-separated metric names (default: MEFB's 20)")
-    parser.add_argument("--convention", choices=("mefb", "gray"), help="override each dataset's convention")
+    parser.add_argument("--convention", choices=CONVENTIONS, help="override each dataset's convention")
     parser.add_argument("--storage", choices=STORAGE_PROTOCOLS,
                         help="how fused images are stored before they are scored: 'imwrite' (as the benchmark "
                              "stored its own, in the source pair's format: JPEG sources give JPEG with imwrite's "
@@ -48,92 +49,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _devices(text: str) -> int | str:
-    if text == "auto":
-        return text
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need 'auto' or a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"need a whole number of at least 1, got {text!r}")
-    return int(text)
-
-
-def add_device_options(parser: argparse.ArgumentParser) -> None:
-    """--accelerator, --devices, --num-nodes: Lightning's, for `evaluate` and `reproduce`."""
-    parser.add_argument("--accelerator", choices=ACCELERATORS,
-                        help="Lightning accelerator (default auto: the GPUs if any, else the CPU)")
-    parser.add_argument("--devices", type=_devices,
-                        help="devices per node: on the CPU, processes sharing the cores (default: one per core, at "
-                             "most 8); on GPUs, how many (default: all); 'auto' lets Lightning choose")
-    parser.add_argument("--num-nodes", type=_count,
-                        help="machines of the run (default 1), each started by torchrun or srun")
-
-
-def add_config_option(parser: argparse.ArgumentParser) -> None:
-    """--config: a run file (`evaluation.config`) for `evaluate` and `reproduce`."""
-    parser.add_argument("--config", type=Path, metavar="FILE.yaml",
-                        help="run file: the same keys as the flags (methods, datasets, metrics, storage, ...; "
-                             "trainer: accelerator, devices, num_nodes); a flag given here wins "
-                             "(examples: experiments/evaluation/)")
-
-
-def apply_config(args: argparse.Namespace, refused: tuple[str, ...] = ()) -> None:
-    """Fill each option not given on the command line from `args.config`'s file (lists as comma-separated
-    names, as the flags take them). A key of `refused` set in the file is a `UsageProblem`: the command
-    decides it itself.
-
-    Raises:
-        ConfigError: the file is invalid (see `load_evaluation_config`).
-        UsageProblem: the file sets a key of `refused`.
-    """
-    if args.config is None:
-        return
-    from fusion_bench.evaluation.config import load_evaluation_config
-
-    config = load_evaluation_config(args.config)
-    given = [key for key in refused if getattr(config, key) is not None]
-    if given:
-        raise UsageProblem(f"{args.config}: {', '.join(given)} cannot be set for this command")
-    for key in ("methods", "datasets", "metrics", "storage", "convention", "published"):
-        if key in refused or getattr(args, key, None) is not None:
-            continue
-        value = getattr(config, key)
-        if value is not None and key == "storage" and value not in STORAGE_PROTOCOLS:
-            raise UsageProblem(f"{args.config}: storage {value!r}: expected one of {', '.join(STORAGE_PROTOCOLS)}")
-        if value is not None and key == "convention" and value not in ("mefb", "gray"):
-            raise UsageProblem(f"{args.config}: convention {value!r}: expected mefb or gray")
-        setattr(args, key, ",".join(value) if isinstance(value, list) else value)
-    for key in ("accelerator", "devices", "num_nodes"):
-        value = getattr(config.trainer, key)
-        if getattr(args, key) is None and value is not None:
-            if key == "accelerator" and value not in ACCELERATORS:
-                raise UsageProblem(f"{args.config}: trainer.accelerator {value!r}: expected one of "
-                                   f"{', '.join(ACCELERATORS)}")
-            setattr(args, key, value)
-
-
-def device_choice(args: argparse.Namespace) -> Devices:
-    """The devices of `--accelerator`, `--devices`, `--num-nodes` (or the run file's), defaults where unset."""
-    return Devices(args.accelerator or "auto", args.devices, args.num_nodes or 1)
-
-
-def _split(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
-
-
 def run(args: argparse.Namespace) -> int:
     apply_config(args)
     missing = [f"--{key}" for key in ("methods", "datasets") if getattr(args, key) is None]
     if missing:
         raise UsageProblem(f"{' and '.join(missing)} required (on the command line or in --config)")
-    methods = [m.name for m in list_methods()] if args.methods == "all" else _split(args.methods)
+    methods = [m.name for m in list_methods()] if args.methods == "all" else comma_names(args.methods) or []
     out = args.out or results_dir()
-    datasets = _split(args.datasets)
-    report = evaluate(methods, datasets, out, _split(args.metrics) if args.metrics else None,
+    datasets = comma_names(args.datasets) or []
+    report = evaluate(methods, datasets, out, comma_names(args.metrics),
                       args.convention, args.force, device_choice(args), bool(args.published),
                       progress=not args.no_progress and not args.json, storage=args.storage)
     if not report.summary.main_process:

@@ -21,15 +21,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fusion_bench.cli.evaluate import add_config_option, add_device_options, apply_config, device_choice
+from fusion_bench.cli.arguments import add_config_option, add_device_options, apply_config, comma_names, device_choice
 from fusion_bench.cli.output import info
 from fusion_bench.evaluation.reproduce import DATASETS, prepare, reproduce
 from fusion_bench.io.storage import STORAGE_PROTOCOLS
 from fusion_bench.paths import home_dir, results_dir
-
-
-def _names(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -63,9 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from fusion_bench.validation.mefb_published import ValidationPlan
 
     apply_config(args, refused=("convention", "published"))
-    args.datasets = _names(args.datasets) if args.datasets else list(DATASETS)
-    args.methods = _names(args.methods) if args.methods else None
-    args.metrics = _names(args.metrics) if args.metrics else None
+    args.datasets = comma_names(args.datasets) or list(DATASETS)
+    args.methods, args.metrics = comma_names(args.methods), comma_names(args.metrics)
     results_root = args.results or results_dir()
     out = args.out or home_dir() / "leaderboard"
     where = device_choice(args)

@@ -20,11 +20,7 @@ import argparse
 from pathlib import Path
 
 from fusion_bench.cli.output import print_json
-from fusion_bench.cli.evaluate import add_device_options, device_choice
-
-
-def _names(text: str | None) -> list[str] | None:
-    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+from fusion_bench.cli.arguments import add_device_options, comma_names, device_choice
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from fusion_bench.validation.page import summary_table, to_markdown, write_page
 
     results_root = args.results or results_dir()
-    report = validate_mefb_published(results_root, _names(args.metrics), _names(args.pairs), _names(args.methods),
+    report = validate_mefb_published(results_root, comma_names(args.metrics), comma_names(args.pairs),
+                                     comma_names(args.methods),
                                      device_choice(args))
     if report is None:  # a rank other than 0: it scored its share
         return 0
