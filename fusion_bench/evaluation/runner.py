@@ -161,12 +161,17 @@ def run_jobs(jobs: Sequence[Job], where: Devices = Devices(devices=1), force: bo
         summary.main_process = False
         return summary
     for job in todo:  # what every rank stored, read back
-        part = Path(job.part_path)
-        rows = [{**row, "fuse_seconds": float(row["fuse_seconds"]), "score_seconds": float(row["score_seconds"])}
-                for row in (read_rows(part) if part.is_file() else []) if row["metric"] in job.metrics]
+        rows = stored_rows(job)
         if rows:
             summary.add(job, rows)
     return summary
+
+
+def stored_rows(job: Job) -> list[dict]:
+    """The rows stored for `job`'s image on `job`'s metrics (seconds as floats); none if it has no file."""
+    part = Path(job.part_path)
+    return [{**row, "fuse_seconds": float(row["fuse_seconds"]), "score_seconds": float(row["score_seconds"])}
+            for row in (read_rows(part) if part.is_file() else []) if row["metric"] in job.metrics]
 
 
 def _predict(arguments: dict, threads: int | None, todo: list[Job], force: bool, progress: bool,

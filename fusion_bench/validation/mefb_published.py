@@ -166,14 +166,15 @@ def scored_rows(jobs: Sequence[Job]) -> pd.DataFrame:
     Raises:
         DatasetError: a job has no stored rows (its run did not finish).
     """
-    from fusion_bench.results.store import read_rows
+    from fusion_bench.evaluation.runner import stored_rows
 
     rows = []
     for job in jobs:
-        part = Path(job.part_path)
-        if not part.is_file():
-            raise DatasetError(f"{part}: no rows stored for {job.method} on {job.image}; run the validation again")
-        rows += [row for row in read_rows(part) if row["metric"] in job.metrics]
+        found = stored_rows(job)
+        if not found:
+            raise DatasetError(f"{job.part_path}: no rows stored for {job.method} on {job.image}; run the "
+                               "validation again")
+        rows += found
     return pd.DataFrame(rows)
 
 
